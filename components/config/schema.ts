@@ -1,0 +1,671 @@
+// The stack configuration schema: the product's user interface.
+//
+// Pure: no Pulumi imports. `validateConfig` takes the raw values read from the
+// stack config (namespace `containai`) and returns either a fully defaulted,
+// typed `HostConfig` or the complete list of problems, each naming the config
+// key, the bad value and the fix. Nothing is registered before this passes.
+
+export const NS = "containai";
+
+/** Upstream sysbox-ce releases we know the checksums of. */
+export const UPSTREAM_SYSBOX: Record<string, { sha256: Partial<Record<Arch, string>> }> = {
+    // Only checksums confirmed by two independent published pins are listed.
+    // A host whose arch has no checksum here is refused by the preflight with a
+    // message asking for `sysbox.sha256.<arch>` (e.g. arm64 today).
+    "0.7.1": { sha256: { amd64: "9d6d5484f980d0a17f86c492c1262015c2afb66280bdb97215b79fde6a0261c5" } },
+};
+export const DEFAULT_SYSBOX_VERSION = "0.7.1";
+export const UPSTREAM_URL_TEMPLATE =
+    "https://github.com/nestybox/sysbox/releases/download/v{version}/sysbox-ce_{version}.linux_{arch}.deb";
+
+export const SSH_PORT_MIN = 2300;
+export const SSH_PORT_MAX = 2500;
+
+export type Arch = "amd64" | "arm64";
+export const ARCHES: Arch[] = ["amd64", "arm64"];
+export type SysboxSource = "upstream" | "custom" | "file";
+export type EnginePackage = "docker.io" | "docker-ce";
+
+export interface SshConfig {
+    host: string;
+    port: number;
+    user: string;
+    /** PEM/OpenSSH private key text. Always a stack secret. */
+    privateKey?: string;
+    /** Path (on the machine running Pulumi) of a private key file. */
+    privateKeyFile?: string;
+    /** ssh-agent socket; default $SSH_AUTH_SOCK when no key is given. */
+    agentSocket?: string;
+    /** Pinned host key, `ssh-ed25519 AAAA...` (type and base64). */
+    hostKey?: string;
+    /** known_hosts file holding the host's key (alternative to hostKey). */
+    knownHostsFile?: string;
+    /** Run host commands through sudo (default: user is not root). */
+    sudo: boolean;
+}
+
+export interface SysboxConfig {
+    source: SysboxSource;
+    version: string;
+    /** sha256 per arch of the .deb for `version` (upstream source). */
+    sha256: Partial<Record<Arch, string>>;
+    /** Alternative download location for upstream assets: same file names. */
+    mirrorUrl?: string;
+    custom?: {
+        /** URL with {version} and {arch} placeholders. */
+        urlTemplate: string;
+        version: string;
+        sha256: Partial<Record<Arch, string>>;
+        /** Fall back to the upstream release when the custom asset is unavailable. */
+        fallbackToUpstream: boolean;
+    };
+    file?: { path: string; sha256: string; version: string };
+    /** Allow sysbox < 0.7.0 although inner runc >= 1.3.3 breaks on it. */
+    allowUnfixedOpenat2: boolean;
+    /** Remove sysbox binaries and units on `pulumi destroy`. */
+    removeOnDestroy: boolean;
+}
+
+export interface DaemonConfig {
+    name: string;
+    socket: string;
+    configFile: string;
+    dataRoot: string;
+    execRoot: string;
+    pidfile: string;
+    bridge: { name: string; cidr: string };
+    defaultRuntime: string;
+    /** Group owning the socket (operators in it need no sudo). */
+    socketGroup: string;
+    contextName: string;
+    /** Delete the data-root on destroy. Default false: data is kept. */
+    removeDataOnDestroy: boolean;
+}
+
+export interface AgentConfig {
+    name: string;
+    image: string;
+    daemon: string;
+    workspace: string;
+    /** Fixed port, or assigned from 2300-2500 when "auto". */
+    sshPort: number | "auto";
+    cpus?: number;
+    memoryBytes?: number;
+    authorizedKeys: string[];
+}
+
+export interface ReleaseConfig {
+    repository: string;
+    owner: string;
+    sysboxRef: string;
+    archs: Arch[];
+}
+
+export interface HostConfig {
+    ssh: SshConfig;
+    /** Declared host capacity, used to validate agent limits before probing. */
+    capacity?: { cpus?: number; memoryBytes?: number };
+    engine: { package: EnginePackage; removeOnDestroy: boolean };
+    sysbox: SysboxConfig;
+    daemons: DaemonConfig[];
+    agents: AgentConfig[];
+    release?: ReleaseConfig;
+}
+
+/** The raw stack config values (each a top-level key under `containai:`). */
+export interface RawConfig {
+    ssh?: unknown;
+    capacity?: unknown;
+    engine?: unknown;
+    sysbox?: unknown;
+    daemons?: unknown;
+    agents?: unknown;
+    release?: unknown;
+}
+
+export interface ConfigProblem {
+    key: string;
+    message: string;
+}
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: ConfigProblem[]) {
+        super(formatProblems(problems));
+        this.name = "ConfigError";
+    }
+}
+
+export function formatProblems(problems: ConfigProblem[]): string {
+    const lines = problems.map((p) => `  - ${p.key}: ${p.message}`);
+    return `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
+        `nothing was changed on the host:\n${lines.join("\n")}`;
+}
+
+// ---------------------------------------------------------------- helpers
+
+type Obj = Record<string, unknown>;
+
+class Collector {
+    readonly problems: ConfigProblem[] = [];
+    add(key: string, message: string): void {
+        this.problems.push({ key: `${NS}:${key}`, message });
+    }
+}
+
+function isObj(v: unknown): v is Obj {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+    return typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+}
+
+function unknownKeys(c: Collector, key: string, o: Obj, allowed: string[]): void {
+    for (const k of Object.keys(o)) {
+        if (!allowed.includes(k)) {
+            c.add(`${key}.${k}`, `unknown setting; allowed here: ${allowed.join(", ")}`);
+        }
+    }
+}
+
+function str(c: Collector, key: string, v: unknown, def?: string): string | undefined {
+    if (v === undefined || v === null || v === "") return def;
+    if (typeof v !== "string") {
+        c.add(key, `${show(v)} is not a string`);
+        return def;
+    }
+    return v;
+}
+
+function bool(c: Collector, key: string, v: unknown, def: boolean): boolean {
+    if (v === undefined || v === null) return def;
+    if (typeof v === "boolean") return v;
+    if (v === "true" || v === "false") return v === "true";
+    c.add(key, `${show(v)} is not true or false`);
+    return def;
+}
+
+function int(c: Collector, key: string, v: unknown, def: number | undefined, min: number, max: number,
+    fix: string): number | undefined {
+    if (v === undefined || v === null || v === "") return def;
+    const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isInteger(n)) {
+        c.add(key, `${show(v)} is not a whole number; ${fix}`);
+        return def;
+    }
+    if (n < min || n > max) {
+        c.add(key, `${n} is outside ${min}-${max}; ${fix}`);
+        return def;
+    }
+    return n;
+}
+
+function absPath(c: Collector, key: string, v: unknown, def: string): string {
+    const s = str(c, key, v, def) ?? def;
+    if (!s.startsWith("/")) {
+        c.add(key, `${show(s)} is not an absolute path; use a path starting with /`);
+    } else if (/\s/.test(s) || s.includes("..")) {
+        c.add(key, `${show(s)} contains whitespace or '..'; use a plain absolute path`);
+    }
+    return s;
+}
+
+export const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:[-+][0-9A-Za-z.+-]+)?$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const IFNAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
+
+function semver(c: Collector, key: string, v: unknown, def: string): string {
+    const s = str(c, key, v, def) ?? def;
+    const bare = s.replace(/^v/, "");
+    if (!SEMVER_RE.test(bare)) {
+        c.add(key, `${show(s)} is not a semantic version; use e.g. "0.7.1"`);
+    }
+    return bare;
+}
+
+function sha256Map(c: Collector, key: string, v: unknown): Partial<Record<Arch, string>> {
+    const out: Partial<Record<Arch, string>> = {};
+    if (v === undefined || v === null) return out;
+    if (!isObj(v)) {
+        c.add(key, `${show(v)} must be an object { amd64: <sha256>, arm64: <sha256> }`);
+        return out;
+    }
+    unknownKeys(c, key, v, ARCHES);
+    for (const a of ARCHES) {
+        if (v[a] === undefined) continue;
+        const s = str(c, `${key}.${a}`, v[a]);
+        if (s !== undefined) {
+            if (!SHA256_RE.test(s)) {
+                c.add(`${key}.${a}`, `${show(s)} is not a sha256 (64 lowercase hex characters); ` +
+                    `copy it from the release's .sha256 file or run sha256sum on the .deb`);
+            } else {
+                out[a] = s;
+            }
+        }
+    }
+    return out;
+}
+
+// ----------------------------------------------------------- CIDR helpers
+
+export interface Cidr { base: number; bits: number; }
+
+export function parseCidr(s: string): Cidr | undefined {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+    if (!m) return undefined;
+    const oct = m.slice(1, 5).map(Number);
+    const bits = Number(m[5]);
+    if (oct.some((o) => o > 255) || bits < 8 || bits > 30) return undefined;
+    const addr = ((oct[0] << 24) >>> 0) + (oct[1] << 16) + (oct[2] << 8) + oct[3];
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    return { base: (addr & mask) >>> 0, bits };
+}
+
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+    const bits = Math.min(a.bits, b.bits);
+    const mask = (0xffffffff << (32 - bits)) >>> 0;
+    return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
+}
+
+/** First usable address of a CIDR, in CIDR notation (the bridge gateway `bip`). */
+export function gatewayOf(cidr: string): string {
+    const c = parseCidr(cidr);
+    if (!c) throw new Error(`not a CIDR: ${cidr}`);
+    const ip = c.base + 1;
+    return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}/${c.bits}`;
+}
+
+// --------------------------------------------------------- size parsing
+
+const UNITS: Record<string, number> = {
+    "": 1, b: 1, k: 1024, kb: 1024, ki: 1024, kib: 1024,
+    m: 1024 ** 2, mb: 1024 ** 2, mi: 1024 ** 2, mib: 1024 ** 2,
+    g: 1024 ** 3, gb: 1024 ** 3, gi: 1024 ** 3, gib: 1024 ** 3,
+    t: 1024 ** 4, tb: 1024 ** 4, ti: 1024 ** 4, tib: 1024 ** 4,
+};
+
+/** "8g", "512Mi", "1.5GiB", 1073741824 → bytes; undefined when it does not parse. */
+export function parseMemory(v: unknown): number | undefined {
+    if (typeof v === "number") return Number.isInteger(v) && v > 0 ? v : undefined;
+    if (typeof v !== "string") return undefined;
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
+    if (!m) return undefined;
+    const unit = UNITS[m[2].toLowerCase()];
+    if (unit === undefined) return undefined;
+    const bytes = Math.floor(Number(m[1]) * unit);
+    return bytes > 0 ? bytes : undefined;
+}
+
+/** "2", 1.5, "500m" (millicpus) → cpus; undefined when it does not parse. */
+export function parseCpus(v: unknown): number | undefined {
+    if (typeof v === "number") return v > 0 && Number.isFinite(v) ? v : undefined;
+    if (typeof v !== "string") return undefined;
+    const milli = /^\s*(\d+)m\s*$/.exec(v);
+    if (milli) return Number(milli[1]) > 0 ? Number(milli[1]) / 1000 : undefined;
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(v)) return undefined;
+    const n = Number(v);
+    return n > 0 ? n : undefined;
+}
+
+// -------------------------------------------------------------- sections
+
+function validateSsh(c: Collector, raw: unknown, secretKeys: ReadonlySet<string>): SshConfig {
+    const key = "ssh";
+    const o = isObj(raw) ? raw : {};
+    if (raw === undefined) {
+        c.add(`${key}.host`, `missing; set it with: pulumi config set --path ssh.host <address>`);
+    } else if (!isObj(raw)) {
+        c.add(key, `${show(raw)} must be an object with host, port, user, ...`);
+    }
+    unknownKeys(c, key, o, ["host", "port", "user", "privateKey", "privateKeyFile", "agentSocket",
+        "hostKey", "knownHostsFile", "sudo"]);
+    const host = str(c, `${key}.host`, o.host);
+    if (raw !== undefined && isObj(raw) && host === undefined) {
+        c.add(`${key}.host`, `missing; set it with: pulumi config set --path ssh.host <address>`);
+    } else if (host !== undefined && !/^[A-Za-z0-9._:-]+$/.test(host)) {
+        c.add(`${key}.host`, `${show(host)} is not a host name or IP address`);
+    }
+    const port = int(c, `${key}.port`, o.port, 22, 1, 65535, "use the host's sshd port (1-65535)") ?? 22;
+    const user = str(c, `${key}.user`, o.user, "root") ?? "root";
+    if (!/^[a-z_][a-z0-9_-]*\$?$/.test(user)) {
+        c.add(`${key}.user`, `${show(user)} is not a valid user name`);
+    }
+    const privateKey = str(c, `${key}.privateKey`, o.privateKey);
+    if (privateKey !== undefined && !secretKeys.has(`${NS}:ssh`)) {
+        c.add(`${key}.privateKey`, "is stored in plaintext; store it as a secret: " +
+            "pulumi config set --secret --path ssh.privateKey -- \"$(cat ~/.ssh/id_ed25519)\"");
+    }
+    const privateKeyFile = str(c, `${key}.privateKeyFile`, o.privateKeyFile);
+    const agentSocket = str(c, `${key}.agentSocket`, o.agentSocket);
+    if (privateKey !== undefined && privateKeyFile !== undefined) {
+        c.add(`${key}.privateKeyFile`, "privateKey and privateKeyFile are mutually exclusive; keep one");
+    }
+    const hostKey = str(c, `${key}.hostKey`, o.hostKey);
+    if (hostKey !== undefined && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/.test(hostKey.trim())) {
+        c.add(`${key}.hostKey`, `${show(hostKey)} is not "<type> <base64>"; copy it from ssh-keyscan -t ed25519 <host>`);
+    }
+    const knownHostsFile = str(c, `${key}.knownHostsFile`, o.knownHostsFile);
+    if (hostKey === undefined && knownHostsFile === undefined && isObj(raw)) {
+        c.add(`${key}.hostKey`, "missing: the host key must be pinned; set ssh.hostKey " +
+            "(from ssh-keyscan -t ed25519 <host>) or ssh.knownHostsFile");
+    }
+    const sudo = bool(c, `${key}.sudo`, o.sudo, user !== "root");
+    return { host: host ?? "", port, user, privateKey, privateKeyFile, agentSocket, hostKey, knownHostsFile, sudo };
+}
+
+function validateSysbox(c: Collector, raw: unknown): SysboxConfig {
+    const key = "sysbox";
+    if (raw !== undefined && !isObj(raw)) c.add(key, `${show(raw)} must be an object`);
+    const o = isObj(raw) ? raw : {};
+    unknownKeys(c, key, o, ["source", "version", "sha256", "mirrorUrl", "custom", "file",
+        "allowUnfixedOpenat2", "removeOnDestroy"]);
+    const source = str(c, `${key}.source`, o.source, "upstream") as string;
+    if (!["upstream", "custom", "file"].includes(source)) {
+        c.add(`${key}.source`, `${show(source)} is not a known sysbox source; use upstream, custom or file`);
+    }
+    const version = semver(c, `${key}.version`, o.version, DEFAULT_SYSBOX_VERSION);
+    const sha256 = { ...(UPSTREAM_SYSBOX[version]?.sha256 ?? {}), ...sha256Map(c, `${key}.sha256`, o.sha256) };
+    const mirrorUrl = str(c, `${key}.mirrorUrl`, o.mirrorUrl);
+    if (mirrorUrl !== undefined && !/^https?:\/\/\S+$/.test(mirrorUrl)) {
+        c.add(`${key}.mirrorUrl`, `${show(mirrorUrl)} is not an http(s) URL`);
+    }
+    let custom: SysboxConfig["custom"];
+    if (o.custom !== undefined) {
+        const ck = `${key}.custom`;
+        if (!isObj(o.custom)) {
+            c.add(ck, `${show(o.custom)} must be an object { urlTemplate, version, sha256 }`);
+        } else {
+            unknownKeys(c, ck, o.custom, ["urlTemplate", "version", "sha256", "fallbackToUpstream"]);
+            const urlTemplate = str(c, `${ck}.urlTemplate`, o.custom.urlTemplate) ?? "";
+            if (!/^https?:\/\/\S+$/.test(urlTemplate)) {
+                c.add(`${ck}.urlTemplate`, `${show(urlTemplate)} must be an http(s) URL with {version} and {arch}`);
+            } else if (!urlTemplate.includes("{arch}")) {
+                c.add(`${ck}.urlTemplate`, "must contain {arch} so each architecture gets its own .deb");
+            }
+            custom = {
+                urlTemplate,
+                version: semver(c, `${ck}.version`, o.custom.version, version),
+                sha256: sha256Map(c, `${ck}.sha256`, o.custom.sha256),
+                fallbackToUpstream: bool(c, `${ck}.fallbackToUpstream`, o.custom.fallbackToUpstream, true),
+            };
+            if (Object.keys(custom.sha256).length === 0) {
+                c.add(`${ck}.sha256`, "missing: pin the custom .deb checksums { amd64: ..., arm64: ... }");
+            }
+        }
+    }
+    if (source === "custom" && custom === undefined) {
+        c.add(`${key}.custom`, "missing: source is custom; set sysbox.custom.urlTemplate, version and sha256");
+    }
+    let file: SysboxConfig["file"];
+    if (o.file !== undefined) {
+        const fk = `${key}.file`;
+        if (!isObj(o.file)) {
+            c.add(fk, `${show(o.file)} must be an object { path, sha256 }`);
+        } else {
+            unknownKeys(c, fk, o.file, ["path", "sha256", "version"]);
+            const path = str(c, `${fk}.path`, o.file.path) ?? "";
+            if (!path.startsWith("/")) c.add(`${fk}.path`, `${show(path)} is not an absolute path to a .deb`);
+            const sha = str(c, `${fk}.sha256`, o.file.sha256) ?? "";
+            if (!SHA256_RE.test(sha)) c.add(`${fk}.sha256`, `${show(sha)} is not a sha256 (64 lowercase hex characters)`);
+            file = { path, sha256: sha, version: semver(c, `${fk}.version`, o.file.version, version) };
+        }
+    }
+    if (source === "file" && file === undefined) {
+        c.add(`${key}.file`, "missing: source is file; set sysbox.file.path and sysbox.file.sha256");
+    }
+    if (source === "upstream" && Object.keys(sha256).length === 0) {
+        c.add(`${key}.sha256`, `no checksum known for sysbox ${version}; pin it: ` +
+            `pulumi config set --path sysbox.sha256.amd64 <sha256 of sysbox-ce_${version}.linux_amd64.deb>`);
+    }
+    return {
+        source: source as SysboxSource, version, sha256, mirrorUrl, custom, file,
+        allowUnfixedOpenat2: bool(c, `${key}.allowUnfixedOpenat2`, o.allowUnfixedOpenat2, false),
+        removeOnDestroy: bool(c, `${key}.removeOnDestroy`, o.removeOnDestroy, false),
+    };
+}
+
+export function defaultDaemon(name = "containai-docker", index = 0): DaemonConfig {
+    return {
+        name,
+        socket: `/var/run/${name}.sock`,
+        configFile: name === "containai-docker" ? "/etc/containai/docker/daemon.json" : `/etc/containai/${name}/daemon.json`,
+        dataRoot: `/var/lib/${name}`,
+        execRoot: `/var/run/${name}`,
+        pidfile: `/var/run/${name}.pid`,
+        bridge: { name: `cai${index}`, cidr: `172.${30 + index}.0.1/16` },
+        defaultRuntime: "sysbox-runc",
+        socketGroup: name,
+        contextName: name,
+        removeDataOnDestroy: false,
+    };
+}
+
+function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
+    const key = "daemons";
+    if (raw === undefined) return [defaultDaemon()];
+    if (!Array.isArray(raw) || raw.length === 0) {
+        c.add(key, `${show(raw)} must be a non-empty list of daemon instances (or unset for the default one)`);
+        return [defaultDaemon()];
+    }
+    const out: DaemonConfig[] = [];
+    raw.forEach((r, i) => {
+        const k = `${key}[${i}]`;
+        if (!isObj(r)) {
+            c.add(k, `${show(r)} must be an object`);
+            return;
+        }
+        unknownKeys(c, k, r, ["name", "socket", "configFile", "dataRoot", "execRoot", "pidfile", "bridge",
+            "defaultRuntime", "socketGroup", "contextName", "removeDataOnDestroy"]);
+        const name = str(c, `${k}.name`, r.name, i === 0 ? "containai-docker" : undefined);
+        if (name === undefined) {
+            c.add(`${k}.name`, "missing; every instance after the first needs a name");
+            return;
+        }
+        if (!NAME_RE.test(name)) c.add(`${k}.name`, `${show(name)} must be lowercase letters, digits and '-'`);
+        const d = defaultDaemon(name, i);
+        const bridge = isObj(r.bridge) ? r.bridge : {};
+        if (r.bridge !== undefined && !isObj(r.bridge)) c.add(`${k}.bridge`, "must be an object { name, cidr }");
+        const bname = str(c, `${k}.bridge.name`, bridge.name, d.bridge.name) ?? d.bridge.name;
+        if (!IFNAME_RE.test(bname)) c.add(`${k}.bridge.name`, `${show(bname)} is not a valid interface name (max 15 chars)`);
+        const cidr = str(c, `${k}.bridge.cidr`, bridge.cidr, d.bridge.cidr) ?? d.bridge.cidr;
+        if (!parseCidr(cidr)) c.add(`${k}.bridge.cidr`, `${show(cidr)} is not an IPv4 CIDR like 172.30.0.1/16 (prefix 8-30)`);
+        out.push({
+            name,
+            socket: absPath(c, `${k}.socket`, r.socket, d.socket),
+            configFile: absPath(c, `${k}.configFile`, r.configFile, d.configFile),
+            dataRoot: absPath(c, `${k}.dataRoot`, r.dataRoot, d.dataRoot),
+            execRoot: absPath(c, `${k}.execRoot`, r.execRoot, d.execRoot),
+            pidfile: absPath(c, `${k}.pidfile`, r.pidfile, d.pidfile),
+            bridge: { name: bname, cidr },
+            defaultRuntime: str(c, `${k}.defaultRuntime`, r.defaultRuntime, d.defaultRuntime) ?? d.defaultRuntime,
+            socketGroup: str(c, `${k}.socketGroup`, r.socketGroup, d.socketGroup) ?? d.socketGroup,
+            contextName: str(c, `${k}.contextName`, r.contextName, d.contextName) ?? d.contextName,
+            removeDataOnDestroy: bool(c, `${k}.removeDataOnDestroy`, r.removeDataOnDestroy, false),
+        });
+    });
+    // Instances must not share anything that identifies a daemon on the host.
+    const unique = (field: string, get: (d: DaemonConfig) => string, what: string): void => {
+        const seen = new Map<string, number>();
+        out.forEach((d, i) => {
+            const v = get(d);
+            const j = seen.get(v);
+            if (j !== undefined) {
+                c.add(`${key}[${i}].${field}`, `${show(v)} is already the ${what} of daemons[${j}]; ` +
+                    `each instance needs its own ${what}`);
+            } else {
+                seen.set(v, i);
+            }
+        });
+    };
+    unique("name", (d) => d.name, "name");
+    unique("socket", (d) => d.socket, "socket");
+    unique("dataRoot", (d) => d.dataRoot, "data-root");
+    unique("execRoot", (d) => d.execRoot, "exec-root");
+    unique("pidfile", (d) => d.pidfile, "pidfile");
+    unique("configFile", (d) => d.configFile, "config file");
+    unique("bridge.name", (d) => d.bridge.name, "bridge");
+    unique("contextName", (d) => d.contextName, "docker context name");
+    for (let i = 0; i < out.length; i++) {
+        for (let j = 0; j < i; j++) {
+            const a = parseCidr(out[i].bridge.cidr), b = parseCidr(out[j].bridge.cidr);
+            if (a && b && cidrsOverlap(a, b)) {
+                c.add(`${key}[${i}].bridge.cidr`, `${out[i].bridge.cidr} overlaps daemons[${j}].bridge.cidr ` +
+                    `${out[j].bridge.cidr}; give each instance its own range`);
+            }
+        }
+    }
+    return out;
+}
+
+function validateAgents(c: Collector, raw: unknown, daemons: DaemonConfig[],
+    capacity: HostConfig["capacity"]): AgentConfig[] {
+    const key = "agents";
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) {
+        c.add(key, `${show(raw)} must be a list of agents`);
+        return [];
+    }
+    const out: AgentConfig[] = [];
+    raw.forEach((r, i) => {
+        const k = `${key}[${i}]`;
+        if (!isObj(r)) {
+            c.add(k, `${show(r)} must be an object`);
+            return;
+        }
+        unknownKeys(c, k, r, ["name", "image", "daemon", "workspace", "sshPort", "cpus", "memory", "authorizedKeys"]);
+        const name = str(c, `${k}.name`, r.name);
+        if (name === undefined) c.add(`${k}.name`, "missing; every agent needs a name");
+        else if (!NAME_RE.test(name)) c.add(`${k}.name`, `${show(name)} must be lowercase letters, digits and '-'`);
+        const image = str(c, `${k}.image`, r.image);
+        if (image === undefined) c.add(`${k}.image`, "missing; name the agent's system-container image");
+        const daemon = str(c, `${k}.daemon`, r.daemon, daemons[0]?.name) ?? "";
+        if (!daemons.some((d) => d.name === daemon)) {
+            c.add(`${k}.daemon`, `${show(daemon)} is not a configured daemon; use one of ${daemons.map((d) => d.name).join(", ")}`);
+        }
+        const workspace = absPath(c, `${k}.workspace`, r.workspace, `/var/lib/containai/workspaces/${name ?? i}`);
+        let sshPort: number | "auto" = "auto";
+        if (r.sshPort !== undefined && r.sshPort !== "auto") {
+            sshPort = int(c, `${k}.sshPort`, r.sshPort, undefined, SSH_PORT_MIN, SSH_PORT_MAX,
+                `pick a port in ${SSH_PORT_MIN}-${SSH_PORT_MAX} or "auto"`) ?? "auto";
+        }
+        let cpus: number | undefined;
+        if (r.cpus !== undefined) {
+            cpus = parseCpus(r.cpus);
+            if (cpus === undefined) c.add(`${k}.cpus`, `${show(r.cpus)} does not parse; use a number like 2, 1.5 or "500m"`);
+            else if (capacity?.cpus !== undefined && cpus > capacity.cpus) {
+                c.add(`${k}.cpus`, `${cpus} exceeds the host's ${capacity.cpus} CPUs; lower it or unset it for the default share`);
+            }
+        }
+        let memoryBytes: number | undefined;
+        if (r.memory !== undefined) {
+            memoryBytes = parseMemory(r.memory);
+            if (memoryBytes === undefined) c.add(`${k}.memory`, `${show(r.memory)} does not parse; use a size like "8g" or "512Mi"`);
+            else if (capacity?.memoryBytes !== undefined && memoryBytes > capacity.memoryBytes) {
+                c.add(`${k}.memory`, `${show(r.memory)} exceeds the host's memory (${capacity.memoryBytes} bytes); lower it`);
+            }
+        }
+        let authorizedKeys: string[] = [];
+        if (r.authorizedKeys !== undefined) {
+            if (!Array.isArray(r.authorizedKeys) || r.authorizedKeys.some((x) => typeof x !== "string")) {
+                c.add(`${k}.authorizedKeys`, "must be a list of public keys (\"ssh-ed25519 AAAA... comment\")");
+            } else {
+                authorizedKeys = r.authorizedKeys as string[];
+                authorizedKeys.forEach((pk, j) => {
+                    if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-\S+) [A-Za-z0-9+/=]+/.test(pk)) {
+                        c.add(`${k}.authorizedKeys[${j}]`, "is not an OpenSSH public key; paste the .pub file's line");
+                    }
+                    if (/PRIVATE KEY/.test(pk)) {
+                        c.add(`${k}.authorizedKeys[${j}]`, "is a PRIVATE key; give the public key (.pub) instead, and rotate this one");
+                    }
+                });
+            }
+        }
+        if (name !== undefined && image !== undefined) {
+            out.push({ name, image, daemon, workspace, sshPort, cpus, memoryBytes, authorizedKeys });
+        }
+    });
+    const names = new Map<string, number>();
+    out.forEach((a, i) => {
+        const j = names.get(a.name);
+        if (j !== undefined) c.add(`${key}[${i}].name`, `${show(a.name)} is already used by agents[${j}]; names must be unique`);
+        else names.set(a.name, i);
+    });
+    const ports = new Map<number, number>();
+    raw.forEach((r, i) => {
+        const a = out.find((x) => isObj(r) && x.name === r.name);
+        if (!a || a.sshPort === "auto") return;
+        const j = ports.get(a.sshPort);
+        if (j !== undefined) c.add(`${key}[${i}].sshPort`, `${a.sshPort} is already used by agents[${j}]; pick another port or "auto"`);
+        else ports.set(a.sshPort, i);
+    });
+    return out;
+}
+
+function validateEngine(c: Collector, raw: unknown): HostConfig["engine"] {
+    if (raw !== undefined && !isObj(raw)) c.add("engine", `${show(raw)} must be an object { package }`);
+    const o = isObj(raw) ? raw : {};
+    unknownKeys(c, "engine", o, ["package", "removeOnDestroy"]);
+    const pkg = str(c, "engine.package", o.package, "docker.io") as string;
+    if (!["docker.io", "docker-ce"].includes(pkg)) {
+        c.add("engine.package", `${show(pkg)} is not supported; use docker.io (Debian/Ubuntu) or docker-ce (Docker's apt repository)`);
+    }
+    return { package: pkg as EnginePackage, removeOnDestroy: bool(c, "engine.removeOnDestroy", o.removeOnDestroy, false) };
+}
+
+function validateCapacity(c: Collector, raw: unknown): HostConfig["capacity"] {
+    if (raw === undefined) return undefined;
+    if (!isObj(raw)) {
+        c.add("capacity", `${show(raw)} must be an object { cpus, memory }`);
+        return undefined;
+    }
+    unknownKeys(c, "capacity", raw, ["cpus", "memory"]);
+    const cpus = raw.cpus === undefined ? undefined : parseCpus(raw.cpus);
+    if (raw.cpus !== undefined && cpus === undefined) c.add("capacity.cpus", `${show(raw.cpus)} does not parse as a CPU count`);
+    const memoryBytes = raw.memory === undefined ? undefined : parseMemory(raw.memory);
+    if (raw.memory !== undefined && memoryBytes === undefined) c.add("capacity.memory", `${show(raw.memory)} does not parse as a size like "16g"`);
+    return { cpus, memoryBytes };
+}
+
+function validateRelease(c: Collector, raw: unknown): ReleaseConfig | undefined {
+    if (raw === undefined) return undefined;
+    if (!isObj(raw)) {
+        c.add("release", `${show(raw)} must be an object { owner, repository, sysboxRef, archs }`);
+        return undefined;
+    }
+    unknownKeys(c, "release", raw, ["owner", "repository", "sysboxRef", "archs"]);
+    const owner = str(c, "release.owner", raw.owner) ?? "";
+    if (!owner) c.add("release.owner", "missing; the GitHub user or organisation that owns the release repository");
+    const repository = str(c, "release.repository", raw.repository) ?? "";
+    if (!/^[A-Za-z0-9._-]+$/.test(repository)) c.add("release.repository", `${show(repository)} is not a repository name`);
+    const sysboxRef = str(c, "release.sysboxRef", raw.sysboxRef) ?? "";
+    if (!/^([0-9a-f]{40}|v\d+\.\d+\.\d+)$/.test(sysboxRef)) {
+        c.add("release.sysboxRef", `${show(sysboxRef)} is not pinned; use a full 40-hex commit or a vX.Y.Z tag`);
+    }
+    let archs: Arch[] = [...ARCHES];
+    if (raw.archs !== undefined) {
+        if (!Array.isArray(raw.archs) || raw.archs.length === 0 || raw.archs.some((a) => !ARCHES.includes(a as Arch))) {
+            c.add("release.archs", `${show(raw.archs)} must be a non-empty subset of ["amd64", "arm64"]`);
+        } else {
+            archs = raw.archs as Arch[];
+        }
+    }
+    return { owner, repository, sysboxRef, archs };
+}
+
+/**
+ * Validate the whole stack config. Returns the typed config, or throws a
+ * ConfigError listing every problem found (never just the first).
+ */
+export function validateConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()): HostConfig {
+    const c = new Collector();
+    const ssh = validateSsh(c, raw.ssh, secretKeys);
+    const capacity = validateCapacity(c, raw.capacity);
+    const engine = validateEngine(c, raw.engine);
+    const sysbox = validateSysbox(c, raw.sysbox);
+    const daemons = validateDaemons(c, raw.daemons);
+    const agents = validateAgents(c, raw.agents, daemons, capacity);
+    const release = validateRelease(c, raw.release);
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+    return { ssh, capacity, engine, sysbox, daemons, agents, release };
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Lab: local test hosts for containai-infra (systemd + sshd, Debian bookworm,
+# no Docker inside: the program under test installs it).
+#
+#   lab/lab.sh engine          start a local Docker engine if none answers
+#   lab/lab.sh image           build (and cache) the bookworm host image
+#   lab/lab.sh sysbox-double   build the sysbox-ce TEST DOUBLE .deb and serve it
+#   lab/lab.sh up [N]          start lab hosts 1..N (default 1), wait for sshd
+#   lab/lab.sh reset I         destroy and recreate lab host I (bare again)
+#   lab/lab.sh down            stop and remove all lab hosts
+#   lab/lab.sh clean           down + remove image, keys and caches
+#   lab/lab.sh ssh I [CMD...]  run a command on lab host I as root
+#   lab/lab.sh info            print ports, key and known_hosts paths
+#
+# Host I listens for SSH on 127.0.0.1:$((LAB_PORT_BASE + I)) (default 2220+I).
+# Everything cached lives under ${CONTAINAI_CACHE:-~/.cache/containai-infra}/lab.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${CONTAINAI_CACHE:-$HOME/.cache/containai-infra}
+lab="$cache/lab"
+IMAGE=${LAB_IMAGE:-containai-lab-host:bookworm-v1}
+PREFIX=containai-lab-
+PORT_BASE=${LAB_PORT_BASE:-2220}
+DOUBLE_PORT=${LAB_DOUBLE_PORT:-8765}
+mkdir -p "$lab"
+
+log() { echo "lab: $*" >&2; }
+die() { echo "lab: error: $*" >&2; exit 1; }
+
+engine() {
+  if docker info >/dev/null 2>&1; then return 0; fi
+  command -v dockerd >/dev/null || die "dockerd not installed; run scripts/bootstrap.sh"
+  log "starting a local Docker engine (log: $lab/dockerd.log)"
+  nohup dockerd --data-root "$lab/docker-data" --pidfile "$lab/dockerd.pid" \
+    >"$lab/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  tail -20 "$lab/dockerd.log" >&2
+  die "Docker engine did not come up within 60 s"
+}
+
+keys() {
+  [ -f "$lab/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C containai-lab -f "$lab/id_ed25519"
+  [ -f "$lab/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C containai-lab-host -f "$lab/ssh_host_ed25519_key"
+}
+
+image() {
+  engine
+  if docker image inspect "$IMAGE" >/dev/null 2>&1; then return 0; fi
+  keys
+  local tarball="$lab/rootfs-bookworm-v1.tar"
+  if [ ! -f "$tarball" ]; then
+    command -v debootstrap >/dev/null || die "debootstrap not installed; run scripts/bootstrap.sh"
+    local root; root=$(mktemp -d "$lab/rootfs.XXXX")
+    log "debootstrap bookworm into $root (a few minutes, once)"
+    debootstrap --variant=minbase \
+      --include=systemd,systemd-sysv,dbus,openssh-server,iproute2,ca-certificates,curl,jq,sudo,procps,iptables,kmod \
+      bookworm "$root" http://deb.debian.org/debian >"$lab/debootstrap.log" 2>&1 \
+      || { tail -20 "$lab/debootstrap.log" >&2; die "debootstrap failed"; }
+    # Keep downloaded .debs (the lab mounts a shared apt archive cache).
+    rm -f "$root/etc/apt/apt.conf.d/docker-clean"
+    echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > "$root/etc/apt/apt.conf.d/01keep"
+    tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -rf "$root"
+  fi
+  log "importing $IMAGE"
+  local ctx; ctx=$(mktemp -d)
+  cp "$lab/id_ed25519.pub" "$ctx/authorized_keys"
+  cp "$lab/ssh_host_ed25519_key" "$lab/ssh_host_ed25519_key.pub" "$ctx/"
+  docker import "$tarball" "$IMAGE-base" >/dev/null
+  cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $IMAGE-base
+COPY authorized_keys /root/.ssh/authorized_keys
+COPY ssh_host_ed25519_key ssh_host_ed25519_key.pub /etc/ssh/
+RUN chmod 700 /root/.ssh && chmod 600 /root/.ssh/authorized_keys /etc/ssh/ssh_host_ed25519_key \
+ && rm -f /etc/ssh/ssh_host_rsa_key* /etc/ssh/ssh_host_ecdsa_key* \
+ && printf 'HostKey /etc/ssh/ssh_host_ed25519_key\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n' > /etc/ssh/sshd_config.d/lab.conf \
+ && systemctl enable ssh && echo containai-lab > /etc/hostname
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" "$ctx" >/dev/null
+  rm -rf "$ctx"
+}
+
+port_of() { echo $((PORT_BASE + $1)); }
+
+start_host() {
+  local i=$1 name="$PREFIX$1" port; port=$(port_of "$1")
+  if docker inspect "$name" >/dev/null 2>&1; then
+    [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || docker start "$name" >/dev/null
+  else
+    mkdir -p "$lab/apt-archives/partial"
+    # Flags measured in shared/notes/lab-facts.md: --privileged fails on these VMs.
+    docker run -d --name "$name" --hostname "containai-lab-$i" \
+      --cap-add ALL --cap-drop SYS_RESOURCE \
+      --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+      --device-cgroup-rule 'a *:* rwm' --cgroupns=host \
+      -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
+      -v "$lab/apt-archives:/var/cache/apt/archives" \
+      -p "127.0.0.1:$port:22" "$IMAGE" >/dev/null
+  fi
+}
+
+wait_ssh() {
+  local i=$1
+  for _ in $(seq 1 60); do
+    if hostssh "$i" true 2>/dev/null; then return 0; fi
+    sleep 1
+  done
+  die "lab host $i: sshd did not answer on 127.0.0.1:$(port_of "$i") within 60 s"
+}
+
+known_hosts() {
+  local n=$1 out="$lab/known_hosts"
+  : > "$out.tmp"
+  for i in $(seq 1 "$n"); do
+    echo "[127.0.0.1]:$(port_of "$i") $(cut -d' ' -f1,2 "$lab/ssh_host_ed25519_key.pub")" >> "$out.tmp"
+  done
+  mv "$out.tmp" "$out"
+}
+
+hostssh() {
+  local i=$1; shift
+  ssh -q -i "$lab/id_ed25519" -p "$(port_of "$i")" \
+    -o UserKnownHostsFile="$lab/known_hosts" -o StrictHostKeyChecking=yes \
+    -o BatchMode=yes -o ConnectTimeout=5 root@127.0.0.1 "$@"
+}
+
+up() {
+  local n=${1:-1}
+  image
+  known_hosts "$(( n > 8 ? n : 8 ))"
+  for i in $(seq 1 "$n"); do start_host "$i"; done
+  for i in $(seq 1 "$n"); do wait_ssh "$i"; done
+  log "$n lab host(s) up: $(for i in $(seq 1 "$n"); do printf '127.0.0.1:%s ' "$(port_of "$i")"; done)"
+}
+
+reset() {
+  local i=${1:?host index}
+  docker rm -f "$PREFIX$i" >/dev/null 2>&1 || true
+  up_one "$i"
+}
+
+up_one() { image; known_hosts 8; start_host "$1"; wait_ssh "$1"; }
+
+down() {
+  local ids; ids=$(docker ps -aq --filter "name=^$PREFIX" 2>/dev/null || true)
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  if [ -f "$lab/double-http.pid" ]; then kill "$(cat "$lab/double-http.pid")" 2>/dev/null || true; rm -f "$lab/double-http.pid"; fi
+}
+
+clean() {
+  down
+  docker image rm -f "$IMAGE" "$IMAGE-base" >/dev/null 2>&1 || true
+  rm -rf "$lab"
+}
+
+gateway_ip() {
+  docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}'
+}
+
+sysbox_double() {
+  engine
+  local version=${1:-0.7.1}
+  "$here/sysbox-double/build.sh" "$version" "$lab/sysbox-double" >&2
+  serve
+}
+
+serve() {
+  local dir="$lab/sysbox-double" gw; gw=$(gateway_ip)
+  if [ -f "$lab/double-http.pid" ] && kill -0 "$(cat "$lab/double-http.pid")" 2>/dev/null; then
+    :
+  else
+    # Reachable from the lab hosts only (the docker bridge address of this machine).
+    nohup python3 -m http.server "$DOUBLE_PORT" --bind "$gw" --directory "$dir" \
+      >"$lab/double-http.log" 2>&1 &
+    echo $! > "$lab/double-http.pid"
+    sleep 1
+  fi
+  echo "http://$gw:$DOUBLE_PORT"
+}
+
+info() {
+  cat <<INFO
+key=$lab/id_ed25519
+known_hosts=$lab/known_hosts
+port_base=$PORT_BASE
+image=$IMAGE
+INFO
+}
+
+cmd=${1:-}; shift || true
+case "$cmd" in
+  engine) engine ;;
+  image) image ;;
+  sysbox-double) sysbox_double "$@" ;;
+  serve) serve ;;
+  up) up "${1:-1}" ;;
+  reset) reset "$@" ;;
+  down) down ;;
+  clean) clean ;;
+  ssh) hostssh "$@" ;;
+  info) info ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Build (once) and activate the offline Pulumi toolchain.
+#
+#   scripts/toolchain.sh            build if needed, print the env file path
+#   source "$(scripts/toolchain.sh)"  build if needed and export PATH + offline vars
+#
+# What it provides, all built from Go modules (no downloads from pulumi.com):
+#   pulumi                   CLI + engine, github.com/pulumi/pulumi/pkg/v3 at the
+#                            SAME version as the installed @pulumi/pulumi npm SDK.
+#   pulumi-language-nodejs   Node.js language host. Its own module
+#                            (sdk/nodejs/cmd/pulumi-language-nodejs/v3) is refused by
+#                            the module proxy reachable here at every version, so it
+#                            is built from the last sdk/v3 release that still carried
+#                            it in-tree (LANGHOST_SDK_VERSION). See docs/architecture.md.
+#   pulumi-resource-pulumi-nodejs  dynamic-provider host, shipped by the npm SDK.
+#
+# Cache: ${CONTAINAI_CACHE:-~/.cache/containai-infra}/toolchain/<key>/bin, keyed by
+# versions, so a second run takes well under a second. GOMODCACHE/GOCACHE are
+# Go's defaults (outside the repo).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LANGHOST_SDK_VERSION=3.68.0
+CLIPBOARD_REPLACE=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
+
+sdk_pkg="$here/node_modules/@pulumi/pulumi/package.json"
+if [ ! -f "$sdk_pkg" ]; then
+  echo "toolchain: $sdk_pkg missing; run 'npm ci' first" >&2
+  exit 1
+fi
+PV=$(node -p "require('$sdk_pkg').version")
+cache=${CONTAINAI_CACHE:-$HOME/.cache/containai-infra}
+key="pulumi-v$PV-langhost-v$LANGHOST_SDK_VERSION-$(go env GOOS)-$(go env GOARCH)"
+bin="$cache/toolchain/$key/bin"
+envfile="$cache/toolchain/$key/env.sh"
+mkdir -p "$bin"
+
+log() { echo "toolchain: $*" >&2; }
+ldflags() { echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$1"; }
+export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
+# The checksum database reachable here answers 404 for recent pulumi modules;
+# they are still fetched from the module proxy over TLS.
+export GONOSUMDB=${GONOSUMDB:-github.com/pulumi/pulumi}
+
+build_cli() {
+  local w; w=$(mktemp -d)
+  log "building pulumi CLI v$PV from github.com/pulumi/pulumi/pkg/v3 (first run: several minutes)"
+  (
+    cd "$w"
+    go mod init local/pulumi-cli >/dev/null 2>&1
+    go mod edit -replace="github.com/atotto/clipboard=$CLIPBOARD_REPLACE"
+    go get "github.com/pulumi/pulumi/pkg/v3@v$PV" "github.com/pulumi/pulumi/sdk/v3@v$PV" >&2
+    go build -trimpath -tags osusergo,grpcnotrace -ldflags "$(ldflags "$PV")" \
+      -o "$bin/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  )
+  mv "$bin/pulumi.tmp" "$bin/pulumi"
+  rm -rf "$w"
+}
+
+build_langhost() {
+  local w; w=$(mktemp -d)
+  log "building pulumi-language-nodejs from github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION"
+  (
+    cd "$w"
+    go mod init local/pulumi-langhost >/dev/null 2>&1
+    go get "github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION" >&2
+    go build -trimpath -tags osusergo,grpcnotrace -ldflags "$(ldflags "$LANGHOST_SDK_VERSION")" \
+      -o "$bin/pulumi-language-nodejs.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  )
+  mv "$bin/pulumi-language-nodejs.tmp" "$bin/pulumi-language-nodejs"
+  rm -rf "$w"
+}
+
+if [ ! -x "$bin/pulumi" ]; then
+  if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "v$PV" ] \
+     && command -v pulumi-language-nodejs >/dev/null 2>&1; then
+    log "using pulumi v$PV already on PATH"
+    ln -sf "$(command -v pulumi)" "$bin/pulumi"
+    ln -sf "$(command -v pulumi-language-nodejs)" "$bin/pulumi-language-nodejs"
+  else
+    build_cli
+  fi
+fi
+[ -x "$bin/pulumi-language-nodejs" ] || build_langhost
+# The dynamic-provider host is a small script in the npm SDK; link it beside pulumi.
+ln -sf "$here/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+
+cat > "$envfile" <<ENV
+export PATH="$bin:\$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_CREDENTIAL_STORE=plaintext
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+ENV
+echo "$envfile"
