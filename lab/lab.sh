@@ -149,6 +149,7 @@ up_one() { image; known_hosts 8; start_host "$1"; wait_ssh "$1"; }
 
 down() {
   local ids; ids=$(docker ps -aq --filter "name=^$PREFIX" 2>/dev/null || true)
+  # shellcheck disable=SC2086 # one id per word
   [ -z "$ids" ] || docker rm -f $ids >/dev/null
   if [ -f "$lab/double-http.pid" ]; then kill "$(cat "$lab/double-http.pid")" 2>/dev/null || true; rm -f "$lab/double-http.pid"; fi
 }
@@ -160,7 +161,10 @@ clean() {
 }
 
 gateway_ip() {
-  docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}'
+  local ip
+  ip=$(ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -n1)
+  [ -n "$ip" ] || die "no address on docker0; is the lab engine running? (lab/lab.sh engine)"
+  echo "$ip"
 }
 
 sysbox_double() {

@@ -75,6 +75,8 @@ export interface DaemonConfig {
     pidfile: string;
     bridge: { name: string; cidr: string };
     defaultRuntime: string;
+    /** dockerd storage driver; unset lets dockerd choose (overlay2 where it works). */
+    storageDriver?: string;
     /** Group owning the socket (operators in it need no sudo). */
     socketGroup: string;
     contextName: string;
@@ -456,7 +458,7 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
             return;
         }
         unknownKeys(c, k, r, ["name", "socket", "configFile", "dataRoot", "execRoot", "pidfile", "bridge",
-            "defaultRuntime", "socketGroup", "contextName", "removeDataOnDestroy"]);
+            "defaultRuntime", "storageDriver", "socketGroup", "contextName", "removeDataOnDestroy"]);
         const name = str(c, `${k}.name`, r.name, i === 0 ? "containai-docker" : undefined);
         if (name === undefined) {
             c.add(`${k}.name`, "missing; every instance after the first needs a name");
@@ -479,6 +481,7 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
             pidfile: absPath(c, `${k}.pidfile`, r.pidfile, d.pidfile),
             bridge: { name: bname, cidr },
             defaultRuntime: str(c, `${k}.defaultRuntime`, r.defaultRuntime, d.defaultRuntime) ?? d.defaultRuntime,
+            storageDriver: str(c, `${k}.storageDriver`, r.storageDriver),
             socketGroup: str(c, `${k}.socketGroup`, r.socketGroup, d.socketGroup) ?? d.socketGroup,
             contextName: str(c, `${k}.contextName`, r.contextName, d.contextName) ?? d.contextName,
             removeDataOnDestroy: bool(c, `${k}.removeDataOnDestroy`, r.removeDataOnDestroy, false),

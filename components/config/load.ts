@@ -1,0 +1,113 @@
+// Read the stack config (namespace `containai`), validate it, and resolve the
+// SSH connection (key file, known_hosts). Throws one ConfigError listing every
+// problem before any resource is registered.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type { Connection } from "../host/remote";
+import { ConfigError, ConfigProblem, HostConfig, NS, RawConfig, SshConfig, validateConfig } from "./schema";
+
+const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "release"];
+
+export function expandHome(p: string): string {
+    return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+/** Raw values and secret-ness straight from the engine (no secret warnings). */
+export function readRawConfig(): { raw: RawConfig; secretKeys: Set<string> } {
+    const all = pulumi.runtime.allConfig();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
+    const raw: RawConfig = {};
+    const secretKeys = new Set<string>();
+    for (const k of KEYS) {
+        const full = `${NS}:${k}`;
+        const v = all[full];
+        if (v === undefined) continue;
+        try {
+            raw[k] = JSON.parse(v);
+        } catch {
+            raw[k] = v;
+        }
+        if (isConfigSecret(full)) secretKeys.add(full);
+    }
+    return { raw, secretKeys };
+}
+
+/** Find the key for host:port in known_hosts text ("type base64"). */
+export function findKnownHost(text: string, host: string, port: number): string | undefined {
+    const names = port === 22 ? [host, `[${host}]:22`] : [`[${host}]:${port}`];
+    for (const line of text.split("\n")) {
+        const t = line.trim();
+        if (!t || t.startsWith("#") || t.startsWith("|")) continue;
+        const [hosts, type, key] = t.split(/\s+/);
+        if (hosts && type && key && hosts.split(",").some((h) => names.includes(h))) return `${type} ${key}`;
+    }
+    return undefined;
+}
+
+export interface FileReader {
+    read(p: string): string | undefined;
+}
+
+export const realFiles: FileReader = {
+    read(p: string): string | undefined {
+        try {
+            return fs.readFileSync(expandHome(p), "utf8");
+        } catch {
+            return undefined;
+        }
+    },
+};
+
+/** Resolve key material and the pinned host key; problems name the config key. */
+export function resolveConnection(ssh: SshConfig, files: FileReader, env: NodeJS.ProcessEnv):
+    { connection?: Connection; problems: ConfigProblem[] } {
+    const problems: ConfigProblem[] = [];
+    let privateKey = ssh.privateKey;
+    if (ssh.privateKeyFile !== undefined) {
+        privateKey = files.read(ssh.privateKeyFile);
+        if (privateKey === undefined) {
+            problems.push({ key: `${NS}:ssh.privateKeyFile`, message: `cannot read ${ssh.privateKeyFile}; check the path and permissions` });
+        }
+    }
+    const agentSocket = privateKey === undefined ? (ssh.agentSocket ?? env.SSH_AUTH_SOCK) : undefined;
+    if (privateKey === undefined && ssh.privateKeyFile === undefined && !agentSocket) {
+        problems.push({ key: `${NS}:ssh.privateKey`, message: "no SSH credentials: set ssh.privateKey (as a secret), " +
+            "ssh.privateKeyFile, or ssh.agentSocket / SSH_AUTH_SOCK" });
+    }
+    let hostKey = ssh.hostKey?.trim();
+    if (hostKey === undefined && ssh.knownHostsFile !== undefined) {
+        const text = files.read(ssh.knownHostsFile);
+        if (text === undefined) {
+            problems.push({ key: `${NS}:ssh.knownHostsFile`, message: `cannot read ${ssh.knownHostsFile}` });
+        } else {
+            hostKey = findKnownHost(text, ssh.host, ssh.port);
+            if (hostKey === undefined) {
+                problems.push({ key: `${NS}:ssh.knownHostsFile`, message: `has no key for ${ssh.port === 22 ? ssh.host : `[${ssh.host}]:${ssh.port}`}; ` +
+                    `add it (ssh-keyscan -p ${ssh.port} ${ssh.host} >> ${ssh.knownHostsFile}) or set ssh.hostKey` });
+            }
+        }
+    }
+    if (problems.length > 0 || hostKey === undefined) return { problems };
+    return {
+        problems,
+        connection: { host: ssh.host, port: ssh.port, user: ssh.user, privateKey, agentSocket, hostKey, sudo: ssh.sudo },
+    };
+}
+
+export interface LoadedConfig {
+    config: HostConfig;
+    /** The SSH connection, secret as a whole (it carries the private key). */
+    connection: pulumi.Output<Connection>;
+}
+
+/** Validate everything; throw a ConfigError with ALL problems, or return. */
+export function loadConfig(files: FileReader = realFiles, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+    const { raw, secretKeys } = readRawConfig();
+    const config = validateConfig(raw, secretKeys);
+    const { connection, problems } = resolveConnection(config.ssh, files, env);
+    if (problems.length > 0 || !connection) throw new ConfigError(problems);
+    return { config, connection: pulumi.secret(connection) };
+}

@@ -1,0 +1,278 @@
+// Host components: Preflight → DockerEngine → SysboxPackage → DockerDaemon(s)
+// → DockerContext(s). Each validates its args before creating any child,
+// parents children to itself, and registers its outputs.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { Arch, DaemonConfig, DEFAULT_SYSBOX_VERSION, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
+import { dockerdPath, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
+import { renderApparmorFusermount3 } from "../render/host";
+import { HostState, PreflightCheck } from "./providers";
+import type { Connection } from "./remote";
+import { hostScript } from "./scripts";
+import { checksumArches, sysboxCandidates } from "./sysboxSource";
+
+const sha256 = (s: string): string => crypto.createHash("sha256").update(s).digest("hex");
+const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+
+/** Minimum free space under /var/lib for images and the data-root. */
+export const MIN_FREE_MB = 2048;
+
+// -------------------------------------------------------------- Preflight
+
+export interface PreflightArgs {
+    connection: pulumi.Input<Connection>;
+    sysbox: SysboxConfig;
+}
+
+/** Read-only host checks; refuses incompatible hosts before anything changes. */
+export class Preflight extends pulumi.ComponentResource {
+    public readonly arch: pulumi.Output<Arch>;
+    public readonly apparmorDropin: pulumi.Output<boolean>;
+    public readonly apparmorDacOverride: pulumi.Output<boolean>;
+    public readonly facts: pulumi.Output<Record<string, string>>;
+    constructor(name: string, args: PreflightArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:host:Preflight", name, {}, opts);
+        const s = args.sysbox;
+        const version = s.source === "custom" && s.custom ? s.custom.version
+            : s.source === "file" && s.file ? s.file.version : s.version;
+        const check = new PreflightCheck(`${name}-check`, {
+            connection: args.connection,
+            probeScript: hostScript("preflight-probe.sh"),
+            policy: {
+                sysboxVersion: version,
+                allowUnfixedOpenat2: s.allowUnfixedOpenat2,
+                checksumArches: checksumArches(s),
+                checksumKey: s.source === "custom" ? `${NS}:sysbox.custom.sha256` : `${NS}:sysbox.sha256`,
+                minFreeMb: MIN_FREE_MB,
+            },
+        }, { parent: this });
+        this.facts = check.facts.apply((f) => ({ ...f }) as Record<string, string>);
+        this.arch = check.facts.apply((f) => f.arch as Arch);
+        this.apparmorDropin = check.apparmorDropin;
+        this.apparmorDacOverride = check.apparmorDacOverride;
+        this.registerOutputs({ facts: this.facts, arch: this.arch });
+    }
+}
+
+// ----------------------------------------------------------- DockerEngine
+
+export interface DockerEngineArgs {
+    connection: pulumi.Input<Connection>;
+    package: EnginePackage;
+    removeOnDestroy: boolean;
+    /** Orders the install after the preflight. */
+    after: pulumi.Input<string>;
+}
+
+/** The Docker engine package (binaries only; the default daemon is left alone). */
+export class DockerEngine extends pulumi.ComponentResource {
+    public readonly dockerd: string;
+    public readonly ready: pulumi.Output<string>;
+    constructor(name: string, args: DockerEngineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:host:DockerEngine", name, {}, opts);
+        const env = { ENGINE_PACKAGE: args.package, ENGINE_REMOVE: args.removeOnDestroy ? "1" : "0", AFTER: args.after };
+        const state = new HostState(`${name}-package`, {
+            connection: args.connection,
+            label: `docker engine (${args.package})`,
+            applyScript: hostScript("engine-apply.sh"),
+            probeScript: hostScript("engine-probe.sh"),
+            removeScript: hostScript("engine-remove.sh"),
+            env: pulumi.output(env),
+            desired: { package: "installed" },
+        }, { parent: this });
+        this.dockerd = dockerdPath(args.package);
+        this.ready = state.id;
+        this.registerOutputs({ dockerd: this.dockerd });
+    }
+}
+
+// ---------------------------------------------------------- SysboxPackage
+
+export interface SysboxPackageArgs {
+    connection: pulumi.Input<Connection>;
+    sysbox: SysboxConfig;
+    arch: pulumi.Input<Arch>;
+    apparmorDropin: pulumi.Input<boolean>;
+    apparmorDacOverride: pulumi.Input<boolean>;
+    /** Sockets of daemons whose agent containers are stopped around an upgrade. */
+    agentSockets: string[];
+    after: pulumi.Input<string>;
+}
+
+/** Pinned, checksummed sysbox-ce; custom release preferred, upstream fallback. */
+export class SysboxPackage extends pulumi.ComponentResource {
+    public readonly version: pulumi.Output<string>;
+    public readonly source: pulumi.Output<string>;
+    public readonly ready: pulumi.Output<string>;
+    constructor(name: string, args: SysboxPackageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:host:SysboxPackage", name, {}, opts);
+        if (args.sysbox.source === "custom" && !args.sysbox.custom) {
+            throw new Error("SysboxPackage: source is custom but no custom release is configured");
+        }
+        const candidates = pulumi.output(args.arch).apply((arch) => sysboxCandidates(args.sysbox, arch));
+        const env = pulumi.all([candidates, args.apparmorDropin, args.apparmorDacOverride, args.after])
+            .apply(([cands, dropin, dac, after]) => ({
+                SYSBOX_CANDIDATES: cands.map((c) => `${c.url} ${c.sha256} ${c.label} ${c.version}`).join("\n"),
+                AGENT_SOCKETS: args.agentSockets.join(" "),
+                APPARMOR_DROPIN_B64: dropin ? b64(renderApparmorFusermount3(dac)) : "",
+                SYSBOX_REMOVE: args.sysbox.removeOnDestroy ? "1" : "0",
+                AFTER: after,
+            }));
+        const state = new HostState(`${name}-install`, {
+            connection: args.connection,
+            label: "sysbox",
+            applyScript: hostScript("sysbox-apply.sh"),
+            probeScript: hostScript("sysbox-probe.sh"),
+            removeScript: hostScript("sysbox-remove.sh"),
+            env,
+            desired: { version_ok: "yes", active: "active", enabled: "enabled" },
+        }, { parent: this });
+        this.version = state.observed.apply((o) => o.version);
+        this.source = candidates.apply((c) => c[0]?.label ?? "none");
+        this.ready = state.id;
+        this.registerOutputs({ version: this.version, source: this.source });
+    }
+}
+
+export const DEFAULT_SYSBOX = DEFAULT_SYSBOX_VERSION;
+
+// ----------------------------------------------------------- DockerDaemon
+
+export interface DockerDaemonArgs {
+    connection: pulumi.Input<Connection>;
+    daemon: DaemonConfig;
+    enginePackage: EnginePackage;
+    operatorUser: string;
+    /** Orders the daemon after sysbox and the engine. */
+    after: pulumi.Input<string>[];
+}
+
+/** One isolated dockerd: own daemon.json, unit, socket, data, bridge. */
+export class DockerDaemon extends pulumi.ComponentResource {
+    public readonly socket: string;
+    public readonly unit: string;
+    public readonly daemonJson: string;
+    public readonly unitText: string;
+    public readonly observed: pulumi.Output<Record<string, string>>;
+    public readonly ready: pulumi.Output<string>;
+    constructor(name: string, args: DockerDaemonArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:host:DockerDaemon", name, {}, opts);
+        const d = args.daemon;
+        this.daemonJson = renderDaemonJson(d);
+        this.unitText = renderDaemonUnit(d, args.enginePackage);
+        this.unit = unitName(d);
+        this.socket = d.socket;
+        const env = pulumi.all(args.after).apply((after) => ({
+            DAEMON_NAME: d.name,
+            UNIT_NAME: this.unit,
+            CONFIG_FILE: d.configFile,
+            SOCKET: d.socket,
+            SOCKET_GROUP: d.socketGroup,
+            DATA_ROOT: d.dataRoot,
+            BRIDGE: d.bridge.name,
+            EXPECT_RUNTIME: d.defaultRuntime,
+            DOCKERD: dockerdPath(args.enginePackage),
+            DAEMON_JSON_B64: b64(this.daemonJson),
+            UNIT_B64: b64(this.unitText),
+            OPERATOR_USER: args.operatorUser,
+            REMOVE_DATA: d.removeDataOnDestroy ? "1" : "0",
+            AFTER: after.join(","),
+        }));
+        const state = new HostState(`${name}-instance`, {
+            connection: args.connection,
+            label: `daemon ${d.name}`,
+            applyScript: hostScript("daemon-apply.sh"),
+            probeScript: hostScript("daemon-probe.sh"),
+            removeScript: hostScript("daemon-remove.sh"),
+            env,
+            desired: {
+                config_sha256: sha256(this.daemonJson),
+                unit_sha256: sha256(this.unitText),
+                active: "active",
+                enabled: "enabled",
+                default_runtime: d.defaultRuntime,
+                data_root: d.dataRoot,
+            },
+        }, { parent: this });
+        this.observed = state.observed;
+        this.ready = state.id;
+        this.registerOutputs({ socket: this.socket, unit: this.unit, observed: this.observed });
+    }
+}
+
+// ---------------------------------------------------------- DockerContext
+
+export interface DockerContextArgs {
+    connection: pulumi.Input<Connection>;
+    contextName: string;
+    socket: string;
+    after: pulumi.Input<string>;
+}
+
+/** `docker context` for the SSH login user on the host → the instance socket. */
+export class DockerContext extends pulumi.ComponentResource {
+    public readonly endpoint: string;
+    constructor(name: string, args: DockerContextArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:host:DockerContext", name, {}, opts);
+        this.endpoint = `unix://${args.socket}`;
+        // Contexts live in the login user's ~/.docker: never run through sudo.
+        const conn = pulumi.output(args.connection).apply((c) => ({ ...c, sudo: false }));
+        new HostState(`${name}-context`, {
+            connection: pulumi.secret(conn),
+            label: `docker context ${args.contextName}`,
+            applyScript: hostScript("context-apply.sh"),
+            probeScript: hostScript("context-probe.sh"),
+            removeScript: hostScript("context-remove.sh"),
+            env: pulumi.output(args.after).apply((after) => ({
+                CONTEXT_NAME: args.contextName, SOCKET: args.socket, AFTER: after,
+            })),
+            desired: { endpoint: this.endpoint },
+        }, { parent: this });
+        this.registerOutputs({ endpoint: this.endpoint });
+    }
+}
+
+// ------------------------------------------------------------------- Host
+
+export interface ContainAIHostArgs {
+    config: HostConfig;
+    connection: pulumi.Input<Connection>;
+}
+
+/** A whole host: preflight, engine, sysbox, daemon instance(s), context(s). */
+export class ContainAIHost extends pulumi.ComponentResource {
+    public readonly preflight: Preflight;
+    public readonly sysbox: SysboxPackage;
+    public readonly daemons: DockerDaemon[];
+    public readonly contexts: DockerContext[];
+    constructor(name: string, args: ContainAIHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:host:Host", name, {}, opts);
+        const c = args.config;
+        if (c.daemons.length === 0) throw new Error("ContainAIHost: at least one daemon instance is required");
+        this.preflight = new Preflight(`${name}-preflight`, { connection: args.connection, sysbox: c.sysbox }, { parent: this });
+        const gate = this.preflight.facts.apply((f) => `preflight:${f.kernel}`);
+        const engine = new DockerEngine(`${name}-engine`, {
+            connection: args.connection, package: c.engine.package, removeOnDestroy: c.engine.removeOnDestroy, after: gate,
+        }, { parent: this });
+        this.sysbox = new SysboxPackage(`${name}-sysbox`, {
+            connection: args.connection,
+            sysbox: c.sysbox,
+            arch: this.preflight.arch,
+            apparmorDropin: this.preflight.apparmorDropin,
+            apparmorDacOverride: this.preflight.apparmorDacOverride,
+            agentSockets: c.daemons.map((d) => d.socket),
+            after: engine.ready,
+        }, { parent: this });
+        this.daemons = c.daemons.map((d) => new DockerDaemon(`${name}-${d.name}`, {
+            connection: args.connection, daemon: d, enginePackage: c.engine.package, operatorUser: c.ssh.user,
+            after: [engine.ready, this.sysbox.ready],
+        }, { parent: this }));
+        this.contexts = c.daemons.map((d, i) => new DockerContext(`${name}-${d.contextName}-ctx`, {
+            connection: args.connection, contextName: d.contextName, socket: d.socket, after: this.daemons[i].ready,
+        }, { parent: this }));
+        this.registerOutputs({
+            sysboxVersion: this.sysbox.version,
+            daemons: this.daemons.map((d) => d.socket),
+        });
+    }
+}

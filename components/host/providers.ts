@@ -1,0 +1,175 @@
+// Dynamic providers that converge host state over SSH and can READ it back.
+//
+// @pulumi/command implements no Read, so hand edits on a host would be
+// invisible to `pulumi preview --refresh`. These providers probe the host in
+// `read`, store what they saw in `observed`, and `diff` compares that against
+// `desired`: drift shows up as an update, and `pulumi up` puts it back.
+// Design notes: docs/architecture.md.
+import * as pulumi from "@pulumi/pulumi";
+import { Connection, parseKv, run, runOk, withEnv } from "./remote";
+import { evaluate, HostFacts, Policy } from "./rules";
+
+export interface HostStateInputs {
+    connection: Connection;
+    /** What this resource manages, for messages ("sysbox", "daemon containai-docker"). */
+    label: string;
+    /** Converge: idempotent, prints warnings on stderr, exits non-zero on failure. */
+    applyScript: string;
+    /** Probe: read-only, prints key=value lines. */
+    probeScript: string;
+    /** Undo on destroy (keeps data unless configured). */
+    removeScript: string;
+    env: Record<string, string>;
+    /** Probe keys and the values a converged host shows. */
+    desired: Record<string, string>;
+}
+
+export interface HostStateOutputs extends HostStateInputs {
+    observed: Record<string, string>;
+    /** Last apply's stderr lines starting with WARNING (e.g. a sysbox fallback). */
+    warnings: string[];
+}
+
+function driftKeys(desired: Record<string, string>, observed: Record<string, string> | undefined): string[] {
+    return Object.keys(desired).filter((k) => (observed ?? {})[k] !== desired[k]);
+}
+
+async function probe(i: HostStateInputs): Promise<Record<string, string>> {
+    const r = await runOk(i.connection, withEnv(i.env, i.probeScript), `probe of ${i.label}`);
+    return parseKv(r.stdout);
+}
+
+async function converge(i: HostStateInputs): Promise<HostStateOutputs> {
+    const r = await runOk(i.connection, withEnv(i.env, i.applyScript), `${i.label}`);
+    const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING"));
+    for (const w of warnings) await pulumi.log.warn(`${i.label}: ${w}`);
+    const observed = await probe(i);
+    const drift = driftKeys(i.desired, observed);
+    if (drift.length > 0) {
+        throw new Error(`${i.label} did not converge on ${i.connection.host}: ` +
+            drift.map((k) => `${k} is "${observed[k] ?? ""}", want "${i.desired[k]}"`).join("; "));
+    }
+    return { ...i, observed, warnings };
+}
+
+const hostStateProvider: pulumi.dynamic.ResourceProvider = {
+    async diff(_id: string, olds: HostStateOutputs, news: HostStateInputs): Promise<pulumi.dynamic.DiffResult> {
+        const replaces: string[] = [];
+        if (olds.connection?.host !== news.connection.host) replaces.push("connection");
+        const changed: string[] = [];
+        for (const k of ["applyScript", "probeScript", "removeScript", "label"] as const) {
+            if (olds[k] !== news[k]) changed.push(k);
+        }
+        if (JSON.stringify(olds.env) !== JSON.stringify(news.env)) changed.push("env");
+        if (JSON.stringify(olds.desired) !== JSON.stringify(news.desired)) changed.push("desired");
+        // Drift: what the last read saw differs from what we want.
+        for (const k of driftKeys(news.desired, olds.observed)) changed.push(`observed.${k}`);
+        const changes = changed.length > 0 || replaces.length > 0;
+        return { changes, replaces, deleteBeforeReplace: true };
+    },
+    async create(inputs: HostStateInputs): Promise<pulumi.dynamic.CreateResult> {
+        const outs = await converge(inputs);
+        return { id: `${inputs.label}@${inputs.connection.host}:${inputs.connection.port}`, outs };
+    },
+    async update(_id: string, _olds: HostStateOutputs, news: HostStateInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await converge(news) };
+    },
+    async read(id: string, props: HostStateOutputs): Promise<pulumi.dynamic.ReadResult> {
+        const observed = await probe(props);
+        return { id, props: { ...props, observed } };
+    },
+    async delete(_id: string, props: HostStateOutputs): Promise<void> {
+        await runOk(props.connection, withEnv(props.env, props.removeScript), `removal of ${props.label}`);
+    },
+};
+
+export type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** One piece of converged, readable host state. */
+export class HostState extends pulumi.dynamic.Resource {
+    public readonly observed!: pulumi.Output<Record<string, string>>;
+    public readonly warnings!: pulumi.Output<string[]>;
+    constructor(name: string, args: Inputs<HostStateInputs>, opts?: pulumi.CustomResourceOptions) {
+        super(hostStateProvider, name, { ...args, observed: undefined, warnings: undefined },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }));
+    }
+}
+
+// ------------------------------------------------------------- preflight
+
+export interface PreflightInputs {
+    connection: Connection;
+    probeScript: string;
+    policy: Policy;
+}
+
+export interface PreflightOutputs extends PreflightInputs {
+    facts: HostFacts;
+    warnings: string[];
+    apparmorDropin: boolean;
+    apparmorDacOverride: boolean;
+}
+
+async function inspect(i: PreflightInputs): Promise<{ facts: HostFacts; verdict: ReturnType<typeof evaluate> }> {
+    const r = await runOk(i.connection, i.probeScript, "preflight probe", { noSudo: true });
+    const facts = parseKv(r.stdout) as unknown as HostFacts;
+    return { facts, verdict: evaluate(facts, i.policy) };
+}
+
+/**
+ * Read-only. `check` runs on every preview and update, before anything is
+ * created: it probes the host and refuses incompatible ones, so a refusal
+ * fails the run with nothing changed. Facts are recorded; a change in them
+ * (new kernel, ...) shows as a diff.
+ */
+const preflightProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: PreflightInputs, news: PreflightInputs): Promise<pulumi.dynamic.CheckResult> {
+        const { facts, verdict } = await inspect(news);
+        if (verdict.refusals.length > 0) {
+            return {
+                failures: verdict.refusals.map((reason) => ({
+                    property: "host", reason: `preflight refused ${news.connection.host}: ${reason}`,
+                })),
+            };
+        }
+        return {
+            inputs: {
+                ...news, facts, warnings: verdict.warnings,
+                apparmorDropin: verdict.apparmorDropin, apparmorDacOverride: verdict.apparmorDacOverride,
+            },
+        };
+    },
+    async diff(_id: string, olds: PreflightOutputs, news: PreflightOutputs): Promise<pulumi.dynamic.DiffResult> {
+        const changed: string[] = [];
+        if (JSON.stringify(olds.facts) !== JSON.stringify(news.facts)) changed.push("facts");
+        if (JSON.stringify(olds.policy) !== JSON.stringify(news.policy)) changed.push("policy");
+        if (olds.probeScript !== news.probeScript) changed.push("probeScript");
+        const replaces = olds.connection?.host !== news.connection.host ? ["connection"] : [];
+        return { changes: changed.length + replaces.length > 0, replaces };
+    },
+    async create(inputs: PreflightOutputs): Promise<pulumi.dynamic.CreateResult> {
+        for (const w of inputs.warnings ?? []) await pulumi.log.warn(`preflight: ${w}`);
+        return { id: `preflight@${inputs.connection.host}:${inputs.connection.port}`, outs: inputs };
+    },
+    async update(_id: string, _olds: PreflightOutputs, news: PreflightOutputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: news };
+    },
+    async read(id: string, props: PreflightOutputs): Promise<pulumi.dynamic.ReadResult> {
+        const { facts } = await inspect(props);
+        return { id, props: { ...props, facts } };
+    },
+};
+
+export class PreflightCheck extends pulumi.dynamic.Resource {
+    public readonly facts!: pulumi.Output<HostFacts>;
+    public readonly apparmorDropin!: pulumi.Output<boolean>;
+    public readonly apparmorDacOverride!: pulumi.Output<boolean>;
+    constructor(name: string, args: Inputs<PreflightInputs>, opts?: pulumi.CustomResourceOptions) {
+        super(preflightProvider, name, {
+            ...args, facts: undefined, warnings: undefined, apparmorDropin: undefined, apparmorDacOverride: undefined,
+        }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }));
+    }
+}
+
+// Used by a test to prove both providers are plain objects the serializer accepts.
+export const _providers = { hostStateProvider, preflightProvider, run };

@@ -1,0 +1,116 @@
+// Host compatibility rules, as data, evaluated by a pure function.
+// Every refusal quotes the upstream error the operator would otherwise hit.
+// Serialized into the Preflight dynamic provider: no imports here.
+
+export interface HostFacts {
+    os_id: string;          // ubuntu | debian | ...
+    os_version: string;     // VERSION_ID, e.g. "24.04", "12"
+    kernel: string;         // uname -r
+    arch: string;           // dpkg arch: amd64 | arm64 | ...
+    pid1: string;           // comm of PID 1
+    disk_free_mb: string;   // free MB on /var/lib
+    missing_tools: string;  // space-separated
+    apparmor: string;       // "yes" when AppArmor is enabled
+}
+
+export interface Policy {
+    sysboxVersion: string;
+    allowUnfixedOpenat2: boolean;
+    /** Arches the configured sysbox source has a checksum for. */
+    checksumArches: string[];
+    /** Stack-config key to name when the host's arch has no checksum. */
+    checksumKey: string;
+    minFreeMb: number;
+}
+
+export interface Verdict {
+    refusals: string[];
+    warnings: string[];
+    apparmorDropin: boolean;
+    apparmorDacOverride: boolean;
+    idmappedMounts: boolean;
+}
+
+/** Minimum kernels from sysbox's distro-compat table (v0.7.x). */
+export const DISTRO_MIN_KERNEL: { os: string; version: string; minKernel: string; tested: boolean }[] = [
+    { os: "ubuntu", version: "18.04", minKernel: "5.3", tested: true },
+    { os: "ubuntu", version: "20.04", minKernel: "5.4", tested: true },
+    { os: "ubuntu", version: "22.04", minKernel: "5.15", tested: true },
+    { os: "ubuntu", version: "24.04", minKernel: "6.8", tested: true },
+    { os: "ubuntu", version: "24.10", minKernel: "6.11", tested: false },
+    { os: "ubuntu", version: "25.04", minKernel: "6.14", tested: false },
+    { os: "ubuntu", version: "25.10", minKernel: "6.17", tested: false },
+    { os: "ubuntu", version: "26.04", minKernel: "6.17", tested: false },
+    { os: "debian", version: "10", minKernel: "5.5", tested: true },
+    { os: "debian", version: "11", minKernel: "5.5", tested: true },
+    // Not in upstream's matrix; the package's own preinst accepts >= 5.5.
+    { os: "debian", version: "12", minKernel: "5.5", tested: false },
+    { os: "debian", version: "13", minKernel: "5.5", tested: false },
+];
+
+export const SUPPORTED_ARCHES = ["amd64", "arm64"];
+
+/** "6.8.0-45-generic" → [6, 8, 0]. */
+export function versionTuple(v: string): number[] {
+    const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v.trim());
+    if (!m) return [0, 0, 0];
+    return [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
+}
+
+export function versionAtLeast(v: string, min: string): boolean {
+    const a = versionTuple(v), b = versionTuple(min);
+    for (let i = 0; i < 3; i++) {
+        if (a[i] !== b[i]) return a[i] > b[i];
+    }
+    return true;
+}
+
+export function evaluate(f: HostFacts, p: Policy): Verdict {
+    const refusals: string[] = [];
+    const warnings: string[] = [];
+    const os = (f.os_id || "").toLowerCase();
+    const ver = f.os_version || "";
+
+    if (!SUPPORTED_ARCHES.includes(f.arch)) {
+        refusals.push(`architecture ${f.arch || "unknown"} is not supported by sysbox; use an amd64 or arm64 host`);
+    } else if (!p.checksumArches.includes(f.arch)) {
+        refusals.push(`no sha256 pinned for sysbox ${p.sysboxVersion} on ${f.arch}; set ${p.checksumKey}.${f.arch} ` +
+            `to the checksum of the ${f.arch} .deb`);
+    }
+    if (f.pid1 !== "systemd") {
+        refusals.push(`systemd must be PID 1 (found "${f.pid1 || "unknown"}"); sysbox and the isolated daemon run as systemd units`);
+    }
+    const row = DISTRO_MIN_KERNEL.find((r) => r.os === os && r.version === ver);
+    if (!row) {
+        refusals.push(`${os || "unknown distro"} ${ver} is not supported by the sysbox package ` +
+            `(Ubuntu 18.04-26.04 and Debian 10-13 are); other distros need sysbox built from source`);
+    } else {
+        if (!versionAtLeast(f.kernel, row.minKernel)) {
+            refusals.push(`kernel ${f.kernel} is older than ${row.minKernel}, the minimum for ${os} ${ver}; ` +
+                `upgrade the kernel (sysbox-fs/idmapped mounts need it)`);
+        }
+        if (!row.tested) warnings.push(`${os} ${ver} is outside sysbox's tested distro matrix`);
+    }
+    if (os === "ubuntu" && ver === "25.10" && /^6\.17\./.test(f.kernel)) {
+        refusals.push(`Ubuntu 25.10 kernel ${f.kernel} breaks sysbox containers: "nsenter: failed to set rootfs ` +
+            `parent mount propagation to private: Permission denied" (no upstream fix as of sysbox 0.7.1); ` +
+            `boot a mainline or 6.14 kernel`);
+    }
+    if (!versionAtLeast(p.sysboxVersion, "0.7.0") && !p.allowUnfixedOpenat2) {
+        refusals.push(`sysbox ${p.sysboxVersion} lacks the openat2 fix: Docker >= 28.5.2 inside agents fails with ` +
+            `"unsafe procfs detected: openat2 /proc/./sys/net/ipv4/ip_unprivileged_port_start: invalid cross-device link"; ` +
+            `use sysbox >= 0.7.0, or set containai:sysbox.allowUnfixedOpenat2 true if inner runc is < 1.3.3`);
+    }
+    const idmappedMounts = versionAtLeast(f.kernel, "5.12");
+    if (!idmappedMounts) warnings.push(`kernel ${f.kernel} has no idmapped mounts (< 5.12): sysbox needs shiftfs`);
+    const free = Number(f.disk_free_mb);
+    if (Number.isFinite(free) && free < p.minFreeMb) {
+        refusals.push(`only ${free} MB free under /var/lib; at least ${p.minFreeMb} MB are needed`);
+    }
+    if (f.missing_tools && f.missing_tools.trim()) {
+        refusals.push(`required tools missing: ${f.missing_tools.trim()}; install them (apt-get install ...) and retry`);
+    }
+    const apparmorDropin = os === "ubuntu" && versionAtLeast(ver, "25.4") && f.apparmor === "yes";
+    const apparmorDacOverride = apparmorDropin && versionAtLeast(ver, "25.10");
+    return { refusals, warnings, apparmorDropin, apparmorDacOverride, idmappedMounts };
+}

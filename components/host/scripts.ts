@@ -1,0 +1,28 @@
+// Host scripts are real files in host-scripts/ (shellcheck-clean). A script is
+// sent as lib.sh + the script body; env values are prepended by the provider.
+import * as fs from "fs";
+import * as path from "path";
+
+function projectRoot(): string {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "host-scripts", "lib.sh"))) {
+        const up = path.dirname(dir);
+        if (up === dir) throw new Error("host-scripts/ not found above " + __dirname);
+        dir = up;
+    }
+    return dir;
+}
+
+const cache = new Map<string, string>();
+
+/** The text sent to the host for `name` (e.g. "daemon-apply.sh"). */
+export function hostScript(name: string): string {
+    const hit = cache.get(name);
+    if (hit !== undefined) return hit;
+    const dir = path.join(projectRoot(), "host-scripts");
+    const strip = (s: string): string => s.replace(/^#!.*\n/, "");
+    const text = `#!/usr/bin/env bash\n${strip(fs.readFileSync(path.join(dir, "lib.sh"), "utf8"))}\n` +
+        `# ---- ${name}\n${strip(fs.readFileSync(path.join(dir, name), "utf8"))}`;
+    cache.set(name, text);
+    return text;
+}

@@ -1,0 +1,75 @@
+// Rendered files for one isolated Docker daemon instance. Pure functions:
+// what lands on the host is decided here and snapshot-tested.
+import { DaemonConfig, EnginePackage, gatewayOf } from "../config/schema";
+
+export const SYSBOX_RUNC_PATH = "/usr/bin/sysbox-runc";
+
+/** dockerd binary location per engine package. */
+export function dockerdPath(pkg: EnginePackage): string {
+    return pkg === "docker-ce" ? "/usr/bin/dockerd" : "/usr/sbin/dockerd";
+}
+
+/**
+ * daemon.json for an instance. Every identity of the daemon (socket, data,
+ * exec-root, pidfile, bridge, containerd namespaces) is its own, so it never
+ * collides with the host's default Docker or another instance. Nothing here
+ * may also be passed as a dockerd flag (dockerd refuses duplicates): the unit
+ * passes only --config-file.
+ */
+export function renderDaemonJson(d: DaemonConfig): string {
+    const cfg: Record<string, unknown> = {
+        "hosts": [`unix://${d.socket}`],
+        "group": d.socketGroup,
+        "data-root": d.dataRoot,
+        "exec-root": d.execRoot,
+        "pidfile": d.pidfile,
+        "bridge": d.bridge.name,
+        "containerd-namespace": d.name,
+        "containerd-plugins-namespace": `${d.name}-plugins`,
+        "runtimes": { "sysbox-runc": { path: SYSBOX_RUNC_PATH } },
+        "default-runtime": d.defaultRuntime,
+        ...(d.storageDriver ? { "storage-driver": d.storageDriver } : {}),
+        "log-driver": "json-file",
+        "log-opts": { "max-size": "20m", "max-file": "3" },
+    };
+    return JSON.stringify(cfg, null, 2) + "\n";
+}
+
+export function unitName(d: DaemonConfig): string {
+    return `${d.name}.service`;
+}
+
+/** systemd unit for an instance. Checked with `systemd-analyze verify` before use. */
+export function renderDaemonUnit(d: DaemonConfig, pkg: EnginePackage): string {
+    const gw = gatewayOf(d.bridge.cidr);
+    return `# Managed by containai-infra (Pulumi). Local edits are reported as drift and reverted.
+[Unit]
+Description=ContainAI isolated Docker daemon (${d.name})
+Documentation=https://github.com/containai/containai-infra/blob/main/docs/operations.md
+After=network-online.target containerd.service sysbox.service
+Wants=network-online.target containerd.service sysbox.service
+StartLimitBurst=3
+StartLimitIntervalSec=60
+
+[Service]
+Type=notify
+ExecStartPre=/bin/sh -c 'ip link show ${d.bridge.name} >/dev/null 2>&1 || ip link add name ${d.bridge.name} type bridge'
+ExecStartPre=/sbin/ip addr replace ${gw} dev ${d.bridge.name}
+ExecStartPre=/sbin/ip link set ${d.bridge.name} up
+ExecStart=${dockerdPath(pkg)} --config-file=${d.configFile}
+ExecReload=/bin/kill -s HUP $MAINPID
+TimeoutStartSec=120
+TimeoutStopSec=120
+Restart=on-failure
+RestartSec=2
+Delegate=yes
+KillMode=process
+LimitNOFILE=infinity
+LimitNPROC=infinity
+TasksMax=infinity
+OOMScoreAdjust=-500
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

@@ -1,0 +1,4 @@
+export * from "./daemon";
+export * from "./host";
+export * from "./ssh";
+export * from "./workflow";

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Stop and remove one instance's unit and config; restore files that existed
+# before us. The data-root is KEPT unless REMOVE_DATA=1.
+# Env: DAEMON_NAME UNIT_NAME CONFIG_FILE DATA_ROOT BRIDGE REMOVE_DATA
+# shellcheck source=lib.sh
+[ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+unit_path="/etc/systemd/system/$UNIT_NAME"
+state="$CONTAINAI_STATE/daemons/$DAEMON_NAME"
+systemctl disable --now "$UNIT_NAME" >/dev/null 2>&1 || true
+for f in "$CONFIG_FILE" "$unit_path"; do
+  key=$(echo "$f" | tr '/' '_')
+  rm -f "$f" "$f.containai-last-good"
+  if [ -f "$state/orig$key" ]; then mv "$state/orig$key" "$f"; fi
+  rm -f "$state/managed$key"
+done
+systemctl daemon-reload
+ip link del "$BRIDGE" >/dev/null 2>&1 || true
+rmdir "$(dirname "$CONFIG_FILE")" 2>/dev/null || true
+if [ "${REMOVE_DATA:-0}" = 1 ]; then
+  rm -rf "$DATA_ROOT"
+  echo "daemon $DAEMON_NAME: data-root $DATA_ROOT removed (removeDataOnDestroy)" >&2
+else
+  echo "daemon $DAEMON_NAME: data-root $DATA_ROOT kept" >&2
+fi

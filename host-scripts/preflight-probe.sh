@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Read-only host facts for the preflight (key=value lines). Changes nothing.
+# shellcheck source=lib.sh
+[ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+
+# shellcheck disable=SC1091
+. /etc/os-release
+echo "os_id=${ID:-unknown}"
+echo "os_version=${VERSION_ID:-unknown}"
+echo "kernel=$(uname -r)"
+if command -v dpkg >/dev/null 2>&1; then
+  echo "arch=$(dpkg --print-architecture)"
+else
+  case "$(uname -m)" in x86_64) echo arch=amd64 ;; aarch64) echo arch=arm64 ;; *) echo "arch=$(uname -m)" ;; esac
+fi
+echo "pid1=$(cat /proc/1/comm 2>/dev/null || echo unknown)"
+mkdir -p /var/lib 2>/dev/null || true
+echo "disk_free_mb=$(df -Pm /var/lib | awk 'NR==2 {print $4}')"
+missing=""
+for t in curl sha256sum systemctl apt-get dpkg-deb ip base64; do
+  command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+echo "missing_tools=${missing# }"
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo N)" = Y ]; then
+  echo apparmor=yes
+else
+  echo apparmor=no
+fi

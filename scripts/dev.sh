@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: bring up lab host 1 and converge it
+# with `pulumi up` (stack dev, local file backend). Extra args go to pulumi up.
+#   npm run dev                 # bootstrap, lab host 1, pulumi up
+#   npm run dev -- --refresh    # also refresh first (shows drift)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh
+npm run -s build
+# shellcheck disable=SC1090
+source "$(bash scripts/toolchain.sh)"
+bash lab/lab.sh up 1
+bash lab/lab.sh sysbox-double 0.7.1 >/dev/null
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}   # lab stack only: see docs/operations.md
+mkdir -p .pulumi-state
+pulumi stack select --create dev --non-interactive >/dev/null
+pulumi up --yes --non-interactive --skip-preview "$@"
