@@ -1,0 +1,21 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as assert from "node:assert/strict";
+
+export function projectRoot(): string {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) dir = path.dirname(dir);
+    return dir;
+}
+
+/** Compare text with test/snapshots/<name>; UPDATE_SNAPSHOTS=1 rewrites it. */
+export function matchSnapshot(name: string, actual: string): void {
+    const file = path.join(projectRoot(), "test", "snapshots", name);
+    if (process.env.UPDATE_SNAPSHOTS === "1" || !fs.existsSync(file)) {
+        if (process.env.CI === "true" && !fs.existsSync(file)) assert.fail(`snapshot ${name} missing in CI`);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, actual);
+        return;
+    }
+    assert.equal(actual, fs.readFileSync(file, "utf8"), `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 to accept)`);
+}
