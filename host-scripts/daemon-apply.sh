@@ -65,7 +65,12 @@ healthy() {
   [ "$rt" = "$EXPECT_RUNTIME" ]
 }
 wait_healthy() {
-  for _ in $(seq 1 60); do healthy && return 0; sleep 1; done
+  for _ in $(seq 1 90); do
+    healthy && return 0
+    # Restart=on-failure retries a few times, then systemd gives up: stop waiting.
+    [ "$(systemctl show -p ActiveState --value "$UNIT_NAME")" = failed ] && return 1
+    sleep 1
+  done
   return 1
 }
 

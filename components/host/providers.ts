@@ -97,6 +97,9 @@ export class HostState extends pulumi.dynamic.Resource {
 
 // ------------------------------------------------------------- preflight
 
+/** Facts whose change means the host itself changed (new kernel, OS upgrade). */
+export const IDENTITY_FACTS: (keyof HostFacts)[] = ["os_id", "os_version", "kernel", "arch", "pid1", "apparmor"];
+
 export interface PreflightInputs {
     connection: Connection;
     probeScript: string;
@@ -141,7 +144,11 @@ const preflightProvider: pulumi.dynamic.ResourceProvider = {
     },
     async diff(_id: string, olds: PreflightOutputs, news: PreflightOutputs): Promise<pulumi.dynamic.DiffResult> {
         const changed: string[] = [];
-        if (JSON.stringify(olds.facts) !== JSON.stringify(news.facts)) changed.push("facts");
+        // Only what identifies the host counts as a change; free disk space
+        // and tool presence are re-checked on every run, not recorded as drift.
+        const identity = (f: HostFacts | undefined): string =>
+            JSON.stringify(IDENTITY_FACTS.map((k) => (f ?? ({} as HostFacts))[k]));
+        if (identity(olds.facts) !== identity(news.facts)) changed.push("facts");
         if (JSON.stringify(olds.policy) !== JSON.stringify(news.policy)) changed.push("policy");
         if (olds.probeScript !== news.probeScript) changed.push("probeScript");
         const replaces = olds.connection?.host !== news.connection.host ? ["connection"] : [];

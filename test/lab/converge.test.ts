@@ -1,0 +1,160 @@
+// End-to-end: the real Pulumi engine converging real lab hosts (systemd,
+// sshd, apt, dockerd) over real SSH. Sysbox is the lab's TEST DOUBLE
+// (lab/sysbox-double): these tests exercise our install/verify/register
+// logic, not sysbox itself. Every scenario asserts on the host over SSH.
+import { test, before, after } from "node:test";
+import * as assert from "node:assert/strict";
+import { ensureLab, hostOk, lab, labConfig, onHost, Stack } from "./harness";
+
+const H = 2;          // converge / drift / rollback / destroy
+const FRESH = 3;      // failure scenarios that must leave a bare host bare
+const SOCK = "/var/run/containai-docker.sock";
+let stack: Stack;
+
+before(() => {
+    ensureLab(3);
+    lab("reset", String(H));
+    lab("reset", String(FRESH));
+    stack = new Stack("e2e-main", labConfig(H));
+});
+after(() => stack?.cleanup());
+
+const dockerB = (sock: string, args: string): string => `docker -H unix://${sock} ${args}`;
+
+test("1. bare host → pulumi up → sysbox, isolated daemon, context; default Docker untouched", () => {
+    assert.equal(onHost(H, "test -e /etc/containai").code, 1, "host starts bare");
+    const r = stack.up();
+    assert.equal(r.code, 0, r.out);
+    assert.equal(hostOk(H, "systemctl is-active sysbox.service containai-docker.service | sort -u"), "active");
+    assert.equal(hostOk(H, "sysbox-runc --version | awk -F: '/version/ {gsub(/[ \\t]/,\"\",$2); print $2}'"), "0.7.1");
+    assert.equal(hostOk(H, dockerB(SOCK, "info --format '{{.DefaultRuntime}} {{.DockerRootDir}}'")),
+        "sysbox-runc /var/lib/containai-docker");
+    assert.equal(hostOk(H, "docker context inspect -f '{{.Endpoints.docker.Host}}' containai-docker"), `unix://${SOCK}`);
+    // The default Docker was not on this host before: it stays off, and
+    // /etc/docker/daemon.json was never written (the sysbox .deb's postinst never ran).
+    assert.notEqual(hostOk(H, "systemctl is-active docker.service || true"), "active");
+    assert.equal(onHost(H, "test -e /etc/docker/daemon.json").code, 1, "/etc/docker/daemon.json must not exist");
+    assert.equal(hostOk(H, "ip -4 -o addr show cai0 | awk '{print $4}'"), "172.30.0.1/16");
+});
+
+test("2. pulumi preview --expect-no-changes passes right after", () => {
+    const r = stack.preview("--expect-no-changes");
+    assert.equal(r.code, 0, r.out);
+});
+
+test("3a. hand-edited daemon.json: preview --refresh reports it, up restores it", () => {
+    hostOk(H, "jq '. + {\"debug\": true}' /etc/containai/docker/daemon.json > /tmp/d && mv /tmp/d /etc/containai/docker/daemon.json");
+    const p = stack.preview("--refresh", "--expect-no-changes");
+    assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
+    assert.match(p.out, /host-containai-docker-instance/);
+    const u = stack.up("--refresh");
+    assert.equal(u.code, 0, u.out);
+    assert.equal(hostOk(H, "jq -r '.debug // \"unset\"' /etc/containai/docker/daemon.json"), "unset");
+    assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
+});
+
+test("3b. stopped daemon: reported and restarted", () => {
+    hostOk(H, "systemctl stop containai-docker.service");
+    const p = stack.preview("--refresh", "--expect-no-changes");
+    assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
+    assert.equal(stack.up("--refresh").code, 0);
+    assert.equal(hostOk(H, "systemctl is-active containai-docker.service"), "active");
+    assert.equal(hostOk(H, dockerB(SOCK, "info --format '{{.DefaultRuntime}}'")), "sysbox-runc");
+});
+
+test("3c. removed context: reported and recreated", () => {
+    hostOk(H, "docker context rm -f containai-docker");
+    const p = stack.preview("--refresh", "--expect-no-changes");
+    assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
+    assert.match(p.out, /containai-docker-ctx-context/);
+    assert.equal(stack.up("--refresh").code, 0);
+    assert.equal(hostOk(H, "docker context inspect -f '{{.Endpoints.docker.Host}}' containai-docker"), `unix://${SOCK}`);
+});
+
+test("3d. hand-changed sysbox version: reported and put back to the pin", () => {
+    // Another version's sysbox-runc over the pinned one (as a manual dpkg -i would).
+    const gw = lab("serve");
+    lab("sysbox-double", "0.7.2");
+    hostOk(H, `curl -fsS -o /tmp/other.deb ${gw}/sysbox-ce_0.7.2.linux_amd64.deb && dpkg-deb -x /tmp/other.deb /tmp/other && install -m755 /tmp/other/usr/bin/sysbox-runc /usr/bin/sysbox-runc`);
+    assert.match(hostOk(H, "sysbox-runc --version"), /0\.7\.2/);
+    const p = stack.preview("--refresh", "--expect-no-changes");
+    assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
+    assert.match(p.out, /host-sysbox-install/);
+    assert.equal(stack.up("--refresh").code, 0);
+    assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.1/);
+    assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
+});
+
+test("6. a daemon.json that will not start: rolled back, daemon still serves, update fails with the reason", () => {
+    const before = hostOk(H, "sha256sum /etc/containai/docker/daemon.json | cut -d' ' -f1");
+    // overlay2 validates, but cannot start on the lab host's overlay root.
+    stack.setConfig(labConfig(H, { "containai:daemons": [{ storageDriver: "overlay2" }] }));
+    const r = stack.up();
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /ROLLED BACK to the last good configuration/);
+    assert.match(r.out, /driver not supported|overlay/);
+    assert.equal(hostOk(H, "sha256sum /etc/containai/docker/daemon.json | cut -d' ' -f1"), before);
+    assert.equal(hostOk(H, dockerB(SOCK, "info --format '{{.DefaultRuntime}}'")), "sysbox-runc");
+    stack.setConfig(labConfig(H));
+    assert.equal(stack.up("--refresh").code, 0);
+    assert.equal(stack.preview("--expect-no-changes").code, 0);
+});
+
+test("7. two daemon instances on one host are isolated and share one sysbox", () => {
+    stack.setConfig(labConfig(H, { "containai:daemons": [{}, { name: "lab-b" }] }));
+    const r = stack.up();
+    assert.equal(r.code, 0, r.out);
+    const B = "/var/run/lab-b.sock";
+    hostOk(H, `tar -cf - --files-from /dev/null | ${dockerB(SOCK, "import - e2e-empty")} >/dev/null && ${dockerB(SOCK, "create --name only-on-a e2e-empty /none")} >/dev/null`);
+    assert.match(hostOk(H, dockerB(SOCK, "ps -a --format '{{.Names}}'")), /only-on-a/);
+    assert.doesNotMatch(hostOk(H, dockerB(B, "ps -a --format '{{.Names}}'")), /only-on-a/);
+    assert.equal(hostOk(H, dockerB(B, "info --format '{{.DefaultRuntime}} {{.DockerRootDir}}'")), "sysbox-runc /var/lib/lab-b");
+    assert.equal(hostOk(H, "systemctl list-units --no-legend 'sysbox.service' | wc -l"), "1");
+    assert.equal(hostOk(H, "ip -4 -o addr show cai1 | awk '{print $4}'"), "172.31.0.1/16");
+    stack.setConfig(labConfig(H));
+    const back = stack.up();
+    assert.equal(back.code, 0, back.out);
+    assert.equal(onHost(H, "test -e /etc/systemd/system/lab-b.service").code, 1, "lab-b unit removed");
+    assert.equal(hostOk(H, "test -d /var/lib/lab-b && echo kept"), "kept", "lab-b data-root kept");
+});
+
+test("8. pulumi destroy: units, config, context gone; data-root kept", () => {
+    hostOk(H, "touch /var/lib/containai-docker/e2e-marker");
+    const r = stack.destroy();
+    assert.equal(r.code, 0, r.out);
+    assert.equal(onHost(H, "test -e /etc/systemd/system/containai-docker.service").code, 1);
+    assert.equal(onHost(H, "test -e /etc/containai/docker/daemon.json").code, 1);
+    assert.notEqual(hostOk(H, "systemctl is-active containai-docker.service || true"), "active");
+    assert.equal(onHost(H, "docker context inspect containai-docker").code, 1);
+    assert.equal(hostOk(H, "test -f /var/lib/containai-docker/e2e-marker && echo kept"), "kept");
+});
+
+test("4. wrong sha256: up fails with the checksum message, nothing installed", () => {
+    const s = new Stack("e2e-badsha", labConfig(FRESH));
+    try {
+        const cfg = labConfig(FRESH) as any;
+        cfg["containai:sysbox"].custom.sha256.amd64 = "0".repeat(64);
+        s.setConfig(cfg);
+        const r = s.up();
+        assert.notEqual(r.code, 0);
+        assert.match(r.out, /sha256 mismatch for http.*expected 0{64}, got [0-9a-f]{64}; nothing was installed/);
+        assert.equal(onHost(FRESH, "command -v sysbox-runc").code, 1, "sysbox must not be installed");
+        assert.equal(onHost(FRESH, "test -e /lib/systemd/system/sysbox.service").code, 1);
+    } finally {
+        s.cleanup();
+    }
+});
+
+test("5. invalid stack config: preview fails naming the key, host untouched", () => {
+    const before = hostOk(FRESH, "ls -A /etc /var/lib | sha256sum");
+    const s = new Stack("e2e-invalid", { ...labConfig(FRESH), "containai:agents": [{ name: "a", image: "x", sshPort: 2600 }] });
+    try {
+        const r = s.preview();
+        assert.notEqual(r.code, 0);
+        assert.match(r.out, /containai:agents\[0\]\.sshPort: 2600 is outside 2300-2500/);
+        assert.match(r.out, /nothing was changed on the host/);
+        assert.equal(hostOk(FRESH, "ls -A /etc /var/lib | sha256sum"), before);
+    } finally {
+        s.cleanup();
+    }
+});

@@ -1,0 +1,121 @@
+// Harness for end-to-end tests: the real Pulumi engine (built by
+// scripts/toolchain.sh), a local file backend in a temp dir, and lab hosts
+// (lab/lab.sh) checked over real SSH.
+import { spawnSync } from "node:child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { projectRoot } from "../helpers";
+
+export const ROOT = projectRoot();
+const LAB = path.join(ROOT, "lab", "lab.sh");
+const CACHE = process.env.CONTAINAI_CACHE ?? path.join(os.homedir(), ".cache", "containai-infra");
+export const LAB_DIR = path.join(CACHE, "lab");
+export const DOUBLE_DIR = path.join(LAB_DIR, "sysbox-double");
+
+export interface Result { code: number; out: string; }
+
+function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Result {
+    const r = spawnSync(cmd, args, {
+        cwd: ROOT, env: opts.env ?? process.env, input: opts.input, encoding: "utf8",
+        timeout: opts.timeoutMs ?? 20 * 60 * 1000, maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: r.status ?? (r.signal ? 128 : 1), out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** Run a command on lab host i as root. */
+export function onHost(i: number, script: string): Result {
+    return sh("bash", [LAB, "ssh", String(i), "bash -s"], { input: script, timeoutMs: 5 * 60 * 1000 });
+}
+
+export function hostOk(i: number, script: string): string {
+    const r = onHost(i, script);
+    if (r.code !== 0) throw new Error(`on lab host ${i}: exit ${r.code}: ${r.out}`);
+    return r.out.trim();
+}
+
+export function lab(...args: string[]): string {
+    const r = sh("bash", [LAB, ...args]);
+    if (r.code !== 0) throw new Error(`lab ${args.join(" ")}: ${r.out}`);
+    return r.out.trim();
+}
+
+export function doubleSha(version: string): string {
+    lab("sysbox-double", version);
+    const f = path.join(DOUBLE_DIR, `sysbox-ce_${version}.linux_amd64.deb.sha256`);
+    return fs.readFileSync(f, "utf8").split(/\s+/)[0];
+}
+
+export function labPort(i: number): number {
+    return Number(process.env.LAB_PORT_BASE ?? 2220) + i;
+}
+
+/** Stack config for lab host i with the sysbox test double (version v). */
+export function labConfig(i: number, extra: Record<string, unknown> = {}, version = "0.7.1"): Record<string, unknown> {
+    const gw = lab("serve").replace(/\/$/, "");
+    return {
+        "containai:ssh": {
+            host: "127.0.0.1", port: labPort(i), user: "root",
+            privateKeyFile: path.join(LAB_DIR, "id_ed25519"),
+            knownHostsFile: path.join(LAB_DIR, "known_hosts"),
+        },
+        "containai:sysbox": {
+            source: "custom",
+            custom: {
+                urlTemplate: `${gw}/sysbox-ce_{version}.linux_{arch}.deb`,
+                version, sha256: { amd64: doubleSha(version) }, fallbackToUpstream: false,
+            },
+        },
+        ...extra,
+    };
+}
+
+/** A throwaway stack with its own backend and PULUMI_HOME. */
+export class Stack {
+    readonly dir: string;
+    readonly env: NodeJS.ProcessEnv;
+    readonly configFile: string;
+    constructor(readonly name: string, config: Record<string, unknown>) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
+        const toolEnv = sh("bash", [path.join(ROOT, "scripts", "toolchain.sh")]);
+        if (toolEnv.code !== 0) throw new Error(`toolchain: ${toolEnv.out}`);
+        const envFile = toolEnv.out.trim().split("\n").pop() as string;
+        const vars: NodeJS.ProcessEnv = { ...process.env };
+        for (const line of fs.readFileSync(envFile, "utf8").split("\n")) {
+            const m = /^export ([A-Z_]+)="?(.*?)"?$/.exec(line);
+            if (m) vars[m[1]] = m[2].replace("$PATH", process.env.PATH ?? "");
+        }
+        fs.mkdirSync(path.join(this.dir, "state"));
+        this.env = {
+            ...vars,
+            PULUMI_HOME: path.join(this.dir, "home"),
+            PULUMI_BACKEND_URL: `file://${path.join(this.dir, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "e2e-lab-passphrase",
+        };
+        this.configFile = path.join(this.dir, `Pulumi.${name}.yaml`);
+        this.setConfig(config);
+        const r = sh("pulumi", ["stack", "init", name, "--non-interactive"], { env: this.env });
+        if (r.code !== 0) throw new Error(`stack init: ${r.out}`);
+    }
+    setConfig(config: Record<string, unknown>): void {
+        // JSON is valid YAML; keep any secrets-provider salt already written.
+        let salt = "";
+        if (fs.existsSync(this.configFile)) {
+            const m = /^encryptionsalt: .*$/m.exec(fs.readFileSync(this.configFile, "utf8"));
+            if (m) salt = `${m[0]}\n`;
+        }
+        fs.writeFileSync(this.configFile, `${salt}config: ${JSON.stringify(config)}\n`);
+    }
+    pulumi(...args: string[]): Result {
+        const withConfig = ["up", "preview", "destroy", "refresh"].includes(args[0]) ? ["--config-file", this.configFile] : [];
+        return sh("pulumi", [...args, "--stack", this.name, ...withConfig, "--non-interactive"], { env: this.env });
+    }
+    up(...extra: string[]): Result { return this.pulumi("up", "--yes", "--skip-preview", ...extra); }
+    preview(...extra: string[]): Result { return this.pulumi("preview", ...extra); }
+    destroy(): Result { return this.pulumi("destroy", "--yes", "--skip-preview"); }
+    cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+export function ensureLab(n: number): void {
+    lab("up", String(n));
+}
