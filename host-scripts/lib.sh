@@ -12,6 +12,11 @@ die() { echo "ERROR: $*" >&2; exit "${2:-1}"; }
 # apt-get install with lock waiting; refreshes package lists when stale.
 apt_install() {
   local stamp=/var/lib/apt/periodic/containai-update-stamp
+  # A run cut off mid-install (SSH dropped) can leave dpkg half-configured.
+  if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then
+    echo "recovering an interrupted dpkg run" >&2
+    dpkg --force-confold --configure -a >&2
+  fi
   if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ] \
      || ! apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     apt-get -o DPkg::Lock::Timeout=300 update -qq >&2

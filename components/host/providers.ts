@@ -34,13 +34,17 @@ function driftKeys(desired: Record<string, string>, observed: Record<string, str
     return Object.keys(desired).filter((k) => (observed ?? {})[k] !== desired[k]);
 }
 
+function retryWarning(label: string): (m: string) => Promise<void> {
+    return (m: string) => pulumi.log.warn(`${label}: ${m}`);
+}
+
 async function probe(i: HostStateInputs): Promise<Record<string, string>> {
-    const r = await runOk(i.connection, withEnv(i.env, i.probeScript), `probe of ${i.label}`);
+    const r = await runOk(i.connection, withEnv(i.env, i.probeScript), `probe of ${i.label}`, { onRetry: retryWarning(i.label) });
     return parseKv(r.stdout);
 }
 
 async function converge(i: HostStateInputs): Promise<HostStateOutputs> {
-    const r = await runOk(i.connection, withEnv(i.env, i.applyScript), `${i.label}`);
+    const r = await runOk(i.connection, withEnv(i.env, i.applyScript), `${i.label}`, { onRetry: retryWarning(i.label) });
     const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING"));
     for (const w of warnings) await pulumi.log.warn(`${i.label}: ${w}`);
     const observed = await probe(i);

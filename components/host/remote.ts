@@ -29,8 +29,10 @@ export interface RunOptions {
     /** Run as the login user even when conn.sudo is set. */
     noSudo?: boolean;
     timeoutMs?: number;
-    /** Connection attempts (a dropped connection is retried). */
+    /** Connection attempts (a dropped connection is retried; scripts are idempotent). */
     attempts?: number;
+    /** Told about each retry (the providers turn it into a Pulumi warning). */
+    onRetry?: (message: string) => void | Promise<void>;
 }
 
 /** Render `export K='v'` lines (single-quote safe) ahead of a script body. */
@@ -105,7 +107,10 @@ export async function run(conn: Connection, script: string, opts: RunOptions = {
             last = e as Error;
             // A host key mismatch or auth failure will not fix itself.
             if (/authentication|host key|verification/i.test(last.message)) break;
-            await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
+            if (i + 1 < attempts) {
+                await opts.onRetry?.(`${last.message}; retrying (attempt ${i + 2} of ${attempts})`);
+                await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
+            }
         }
     }
     throw last;

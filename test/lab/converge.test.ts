@@ -4,7 +4,7 @@
 // logic, not sysbox itself. Every scenario asserts on the host over SSH.
 import { test, before, after } from "node:test";
 import * as assert from "node:assert/strict";
-import { ensureLab, hostOk, lab, labConfig, onHost, Stack } from "./harness";
+import { ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
 
 const H = 2;          // converge / drift / rollback / destroy
 const FRESH = 3;      // failure scenarios that must leave a bare host bare
@@ -154,6 +154,39 @@ test("5. invalid stack config: preview fails naming the key, host untouched", ()
         assert.match(r.out, /containai:agents\[0\]\.sshPort: 2600 is outside 2300-2500/);
         assert.match(r.out, /nothing was changed on the host/);
         assert.equal(hostOk(FRESH, "ls -A /etc /var/lib | sha256sum"), before);
+    } finally {
+        s.cleanup();
+    }
+});
+
+test("9. SSH connection cut during up → the next up converges", async () => {
+    lab("reset", String(FRESH));
+    const s = new Stack("e2e-cut", labConfig(FRESH));
+    try {
+        const running = s.upAsync();
+        // Wait until the engine install is under way on the host, then cut every SSH session.
+        let cut = false;
+        for (let i = 0; i < 240 && !cut; i++) {
+            if (execOnHost(FRESH, "pgrep -x apt-get >/dev/null || pgrep -x dpkg >/dev/null").code === 0) {
+                cut = execOnHost(FRESH, "pkill -f 'sshd: root@notty'").code === 0;
+            } else {
+                await new Promise((r) => setTimeout(r, 250));
+            }
+        }
+        const first = await running;
+        assert.ok(cut, `never saw apt running to cut the connection:\n${first.out}`);
+        // Either the provider retried the dropped connection (idempotent
+        // scripts) and said so, or that up failed naming the lost connection.
+        if (first.code === 0) {
+            assert.match(first.out, /connection closed before the command finished; retrying/, first.out);
+        } else {
+            assert.match(first.out, /connection closed|ECONNRESET|Connection lost/i, first.out);
+        }
+        const second = s.up();
+        assert.equal(second.code, 0, second.out);
+        assert.equal(hostOk(FRESH, "systemctl is-active sysbox.service containai-docker.service | sort -u"), "active");
+        assert.equal(hostOk(FRESH, dockerB(SOCK, "info --format '{{.DefaultRuntime}}'")), "sysbox-runc");
+        assert.equal(s.preview("--refresh", "--expect-no-changes").code, 0);
     } finally {
         s.cleanup();
     }

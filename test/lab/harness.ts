@@ -1,7 +1,7 @@
 // Harness for end-to-end tests: the real Pulumi engine (built by
 // scripts/toolchain.sh), a local file backend in a temp dir, and lab hosts
 // (lab/lab.sh) checked over real SSH.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -21,6 +21,11 @@ function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?
         timeout: opts.timeoutMs ?? 20 * 60 * 1000, maxBuffer: 64 * 1024 * 1024,
     });
     return { code: r.status ?? (r.signal ? 128 : 1), out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** Run a command inside lab host i without SSH (docker exec). */
+export function execOnHost(i: number, script: string): Result {
+    return sh("docker", ["exec", "-i", `containai-lab-${i}`, "bash", "-s"], { input: script, timeoutMs: 60 * 1000 });
 }
 
 /** Run a command on lab host i as root. */
@@ -111,6 +116,17 @@ export class Stack {
         return sh("pulumi", [...args, "--stack", this.name, ...withConfig, "--non-interactive"], { env: this.env });
     }
     up(...extra: string[]): Result { return this.pulumi("up", "--yes", "--skip-preview", ...extra); }
+    /** `pulumi up` in the background (to interfere with it while it runs). */
+    upAsync(): Promise<Result> {
+        const args = ["up", "--yes", "--skip-preview", "--stack", this.name, "--config-file", this.configFile, "--non-interactive"];
+        return new Promise((resolve) => {
+            const p = spawn("pulumi", args, { cwd: ROOT, env: this.env });
+            let out = "";
+            p.stdout.on("data", (d) => { out += d; });
+            p.stderr.on("data", (d) => { out += d; });
+            p.on("close", (code) => resolve({ code: code ?? 1, out }));
+        });
+    }
     preview(...extra: string[]): Result { return this.pulumi("preview", ...extra); }
     destroy(): Result { return this.pulumi("destroy", "--yes", "--skip-preview"); }
     cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
