@@ -191,3 +191,32 @@ test("9. SSH connection cut during up → the next up converges", async () => {
         s.cleanup();
     }
 });
+
+test("10. custom release unavailable → upstream (via mirror) installed with a visible warning", () => {
+    lab("reset", String(FRESH));
+    const gw = lab("serve");
+    const base = labConfig(FRESH) as any;
+    const sha = base["containai:sysbox"].custom.sha256.amd64;
+    const s = new Stack("e2e-fallback", {
+        ...base,
+        "containai:sysbox": {
+            source: "custom",
+            version: "0.7.1",
+            sha256: { amd64: sha },
+            mirrorUrl: gw,                       // upstream file names, served by the lab
+            custom: {
+                urlTemplate: `${gw}/missing/sysbox-ce_{version}.linux_{arch}.deb`,
+                version: "0.7.1", sha256: { amd64: "1".repeat(64) }, fallbackToUpstream: true,
+            },
+        },
+    });
+    try {
+        const r = s.up();
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /warning: .*sysbox: WARNING: sysbox: custom asset unavailable \(http.*\/missing\/sysbox-ce_0\.7\.1\.linux_amd64\.deb/);
+        assert.match(hostOk(FRESH, "sysbox-runc --version"), /version:\s+0\.7\.1/);
+        assert.equal(s.preview("--expect-no-changes").code, 0);
+    } finally {
+        s.cleanup();
+    }
+});
