@@ -93,14 +93,16 @@ start_host() {
   if docker inspect "$name" >/dev/null 2>&1; then
     [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || docker start "$name" >/dev/null
   else
-    mkdir -p "$lab/apt-archives/partial"
+    # Each host keeps its own apt archive cache (kept across resets); a shared
+    # one would make parallel hosts contend for its lock.
+    mkdir -p "$lab/apt-archives/host-$i/partial"
     # Flags measured in shared/notes/lab-facts.md: --privileged fails on these VMs.
     docker run -d --name "$name" --hostname "containai-lab-$i" \
       --cap-add ALL --cap-drop SYS_RESOURCE \
       --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
       --device-cgroup-rule 'a *:* rwm' --cgroupns=host \
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
-      -v "$lab/apt-archives:/var/cache/apt/archives" \
+      -v "$lab/apt-archives/host-$i:/var/cache/apt/archives" \
       -p "127.0.0.1:$port:22" "$IMAGE" >/dev/null
   fi
 }
