@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Arch, DaemonConfig, DEFAULT_SYSBOX_VERSION, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
 import { dockerdPath, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
 import { renderApparmorFusermount3 } from "../render/host";
-import { HostState, PreflightCheck } from "./providers";
+import { HealthCheck, HostState, PreflightCheck } from "./providers";
 import type { Connection } from "./remote";
 import { hostScript } from "./scripts";
 import { checksumArches, sysboxCandidates } from "./sysboxSource";
@@ -102,6 +102,7 @@ export interface SysboxPackageArgs {
 /** Pinned, checksummed sysbox-ce; custom release preferred, upstream fallback. */
 export class SysboxPackage extends pulumi.ComponentResource {
     public readonly version: pulumi.Output<string>;
+    public readonly observed: pulumi.Output<Record<string, string>>;
     public readonly source: pulumi.Output<string>;
     public readonly ready: pulumi.Output<string>;
     constructor(name: string, args: SysboxPackageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -126,7 +127,11 @@ export class SysboxPackage extends pulumi.ComponentResource {
             removeScript: hostScript("sysbox-remove.sh"),
             env,
             desired: { version_ok: "yes", active: "active", enabled: "enabled" },
+            notice: candidates.apply((c) => `sysbox ${c[0]?.version} from ${c.map((x) => x.label).join(" → ")}; ` +
+                `installing or changing the version stops agent containers (label containai.agent) on ` +
+                `${args.agentSockets.join(", ")} with docker stop -t 100, restarts sysbox, then starts them again`),
         }, { parent: this });
+        this.observed = state.observed;
         this.version = state.observed.apply((o) => o.version);
         this.source = candidates.apply((c) => c[0]?.label ?? "none");
         this.ready = state.id;
@@ -212,12 +217,13 @@ export interface DockerContextArgs {
 /** `docker context` for the SSH login user on the host → the instance socket. */
 export class DockerContext extends pulumi.ComponentResource {
     public readonly endpoint: string;
+    public readonly observed: pulumi.Output<Record<string, string>>;
     constructor(name: string, args: DockerContextArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:DockerContext", name, {}, opts);
         this.endpoint = `unix://${args.socket}`;
         // Contexts live in the login user's ~/.docker: never run through sudo.
         const conn = pulumi.output(args.connection).apply((c) => ({ ...c, sudo: false }));
-        new HostState(`${name}-context`, {
+        const state = new HostState(`${name}-context`, {
             connection: pulumi.secret(conn),
             label: `docker context ${args.contextName}`,
             applyScript: hostScript("context-apply.sh"),
@@ -228,6 +234,7 @@ export class DockerContext extends pulumi.ComponentResource {
             })),
             desired: { endpoint: this.endpoint },
         }, { parent: this });
+        this.observed = state.observed;
         this.registerOutputs({ endpoint: this.endpoint });
     }
 }
@@ -245,6 +252,7 @@ export class ContainAIHost extends pulumi.ComponentResource {
     public readonly sysbox: SysboxPackage;
     public readonly daemons: DockerDaemon[];
     public readonly contexts: DockerContext[];
+    public readonly health: HealthCheck;
     constructor(name: string, args: ContainAIHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:Host", name, {}, opts);
         const c = args.config;
@@ -270,6 +278,17 @@ export class ContainAIHost extends pulumi.ComponentResource {
         this.contexts = c.daemons.map((d, i) => new DockerContext(`${name}-${d.contextName}-ctx`, {
             connection: args.connection, contextName: d.contextName, socket: d.socket, after: this.daemons[i].ready,
         }, { parent: this }));
+        // Last: health of everything above, on every run (see HealthCheck).
+        this.health = new HealthCheck(`${name}-health`, {
+            connection: args.connection,
+            probeScript: hostScript("health-probe.sh"),
+            env: {
+                HEALTH_DAEMONS: c.daemons.map((d) => `${unitName(d)} ${d.socket} ${d.defaultRuntime}`).join("\n"),
+                HEALTH_CONTEXTS: c.daemons.map((d) => `${d.contextName} unix://${d.socket}`).join("\n"),
+            },
+            after: pulumi.all([this.sysbox.observed, ...this.daemons.map((d) => d.observed), ...this.contexts.map((x) => x.observed)])
+                .apply((all) => crypto.createHash("sha256").update(JSON.stringify(all)).digest("hex")),
+        }, { parent: this });
         this.registerOutputs({
             sysboxVersion: this.sysbox.version,
             daemons: this.daemons.map((d) => d.socket),

@@ -22,6 +22,8 @@ export interface HostStateInputs {
     env: Record<string, string>;
     /** Probe keys and the values a converged host shows. */
     desired: Record<string, string>;
+    /** What an apply will do beyond the files, shown in `preview --diff` when it changes. */
+    notice?: string;
 }
 
 export interface HostStateOutputs extends HostStateInputs {
@@ -61,7 +63,7 @@ const hostStateProvider: pulumi.dynamic.ResourceProvider = {
         const replaces: string[] = [];
         if (olds.connection?.host !== news.connection.host) replaces.push("connection");
         const changed: string[] = [];
-        for (const k of ["applyScript", "probeScript", "removeScript", "label"] as const) {
+        for (const k of ["applyScript", "probeScript", "removeScript", "label", "notice"] as const) {
             if (olds[k] !== news[k]) changed.push(k);
         }
         if (JSON.stringify(olds.env) !== JSON.stringify(news.env)) changed.push("env");
@@ -179,6 +181,72 @@ export class PreflightCheck extends pulumi.dynamic.Resource {
         super(preflightProvider, name, {
             ...args, facts: undefined, warnings: undefined, apparmorDropin: undefined, apparmorDacOverride: undefined,
         }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }));
+    }
+}
+
+// ------------------------------------------------------------------ health
+
+export interface HealthInputs {
+    connection: Connection;
+    probeScript: string;
+    env: Record<string, string>;
+    /** Outputs of every step before: unknown in a preview where one changes. */
+    after: string;
+}
+
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+async function healthProblems(i: HealthInputs): Promise<string[]> {
+    const r = await runOk({ ...i.connection, sudo: false }, withEnv(i.env, i.probeScript), "health check");
+    const seen = parseKv(r.stdout);
+    return Object.keys(seen).filter((k) => seen[k] !== "ok").map((k) => `${k} ${seen[k]}`);
+}
+
+function healthError(host: string, problems: string[]): string {
+    return `health check failed on ${host}: ${problems.join("; ")}. ` +
+        "Run `pulumi up --refresh` to restore what drifted, or see docs/troubleshooting.md.";
+}
+
+/**
+ * The end-of-run health check. Its `check` runs on every preview and update
+ * once the host has been converged, after every other step (its inputs are
+ * their outputs): services active, sockets answer with the configured
+ * default runtime, contexts point at their sockets. While an earlier step is
+ * pending in a preview its inputs are unknown and it waits for the update.
+ */
+const healthProvider: pulumi.dynamic.ResourceProvider = {
+    async check(olds: HealthInputs, news: HealthInputs): Promise<pulumi.dynamic.CheckResult> {
+        // Only the real inputs: the serialized provider code (__provider)
+        // contains this very constant.
+        const pending = JSON.stringify([news.after, news.env, news.connection]).includes(UNKNOWN);
+        if (!pending && olds && (olds as Partial<HealthInputs>).probeScript !== undefined) {
+            const problems = await healthProblems(news);
+            if (problems.length > 0) {
+                return { failures: [{ property: "health", reason: healthError(news.connection.host, problems) }] };
+            }
+        }
+        return { inputs: news };
+    },
+    async diff(_id: string, olds: HealthInputs, news: HealthInputs): Promise<pulumi.dynamic.DiffResult> {
+        const changes = olds.probeScript !== news.probeScript || JSON.stringify(olds.env) !== JSON.stringify(news.env)
+            || olds.after !== news.after;
+        return { changes, replaces: olds.connection?.host !== news.connection.host ? ["connection"] : [] };
+    },
+    async create(inputs: HealthInputs): Promise<pulumi.dynamic.CreateResult> {
+        const problems = await healthProblems(inputs);
+        if (problems.length > 0) throw new Error(healthError(inputs.connection.host, problems));
+        return { id: `health@${inputs.connection.host}:${inputs.connection.port}`, outs: inputs };
+    },
+    async update(_id: string, _olds: HealthInputs, news: HealthInputs): Promise<pulumi.dynamic.UpdateResult> {
+        const problems = await healthProblems(news);
+        if (problems.length > 0) throw new Error(healthError(news.connection.host, problems));
+        return { outs: news };
+    },
+};
+
+export class HealthCheck extends pulumi.dynamic.Resource {
+    constructor(name: string, args: Inputs<HealthInputs>, opts?: pulumi.CustomResourceOptions) {
+        super(healthProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }));
     }
 }
 

@@ -85,6 +85,17 @@ test("3d. hand-changed sysbox version: reported and put back to the pin", () => 
     assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
 });
 
+test("3e. health check at the end of up: a plain up on a host whose daemon was stopped fails naming it", () => {
+    hostOk(H, "systemctl stop containai-docker.service");
+    const r = stack.up();
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /health check failed on 127\.0\.0\.1: containai-docker\.service is inactive, not active/);
+    assert.match(r.out, /pulumi up --refresh/);
+    assert.equal(stack.up("--refresh").code, 0);
+    assert.equal(hostOk(H, "systemctl is-active containai-docker.service"), "active");
+    assert.equal(stack.preview("--expect-no-changes").code, 0);
+});
+
 test("6. a daemon.json that will not start: rolled back, daemon still serves, update fails with the reason", () => {
     const before = hostOk(H, "sha256sum /etc/containai/docker/daemon.json | cut -d' ' -f1");
     // overlay2 validates, but cannot start on the lab host's overlay root.
@@ -116,6 +127,23 @@ test("7. two daemon instances on one host are isolated and share one sysbox", ()
     assert.equal(back.code, 0, back.out);
     assert.equal(onHost(H, "test -e /etc/systemd/system/lab-b.service").code, 1, "lab-b unit removed");
     assert.equal(hostOk(H, "test -d /var/lib/lab-b && echo kept"), "kept", "lab-b data-root kept");
+});
+
+test("7b. sysbox upgrade: the plan says agents restart; agents are stopped, sysbox replaced, agents started again", () => {
+    // A tiny image from the host's own sleep binary (no registry here).
+    hostOk(H, `tar -chf - $(ldd /usr/bin/sleep | grep -o '/[^ ]*') /usr/bin/sleep 2>/dev/null | ${dockerB(SOCK, "import - e2e-sleeper")} >/dev/null`);
+    hostOk(H, `${dockerB(SOCK, "run -d --name agent-e2e --label containai.agent=1 e2e-sleeper /usr/bin/sleep infinity")} >/dev/null`);
+    const started = hostOk(H, dockerB(SOCK, "inspect -f '{{.State.StartedAt}}' agent-e2e"));
+    stack.setConfig(labConfig(H, {}, "0.7.2"));
+    const p = stack.preview("--diff");
+    assert.equal(p.code, 0, p.out);
+    assert.match(p.out, /sysbox 0\.7\.2 from custom; installing or changing the version stops agent containers/);
+    const r = stack.up();
+    assert.equal(r.code, 0, r.out);
+    assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.2/);
+    assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true");
+    assert.notEqual(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.StartedAt}}' agent-e2e")), started, "agent was restarted around the upgrade");
+    assert.equal(stack.preview("--expect-no-changes").code, 0);
 });
 
 test("8. pulumi destroy: units, config, context gone; data-root kept", () => {
@@ -216,6 +244,29 @@ test("10. custom release unavailable → upstream (via mirror) installed with a 
         assert.match(r.out, /warning: .*sysbox: WARNING: sysbox: custom asset unavailable \(http.*\/missing\/sysbox-ce_0\.7\.1\.linux_amd64\.deb/);
         assert.match(hostOk(FRESH, "sysbox-runc --version"), /version:\s+0\.7\.1/);
         assert.equal(s.preview("--expect-no-changes").code, 0);
+    } finally {
+        s.cleanup();
+    }
+});
+
+test("11. a pre-existing default Docker is left untouched (config, service, containers)", () => {
+    lab("reset", String(FRESH));
+    hostOk(FRESH, `apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker.io >/dev/null 2>&1
+mkdir -p /etc/docker && printf '{\n  "log-level": "warn"\n}\n' > /etc/docker/daemon.json
+systemctl restart docker.service && docker volume create precious >/dev/null`);
+    const before = hostOk(FRESH, "sha256sum /etc/docker/daemon.json; systemctl show -p MainPID --value docker.service; docker volume ls -q");
+    const s = new Stack("e2e-coexist", labConfig(FRESH));
+    try {
+        const r = s.up();
+        assert.equal(r.code, 0, r.out);
+        assert.equal(hostOk(FRESH, "sha256sum /etc/docker/daemon.json; systemctl show -p MainPID --value docker.service; docker volume ls -q"), before,
+            "default daemon.json, docker.service (same PID: never restarted) and its data are unchanged");
+        assert.equal(hostOk(FRESH, dockerB(SOCK, "info --format '{{.DefaultRuntime}}'")), "sysbox-runc");
+        assert.doesNotMatch(hostOk(FRESH, dockerB(SOCK, "volume ls -q")), /precious/, "the isolated daemon does not see the default one's volumes");
+        const d = s.destroy();
+        assert.equal(d.code, 0, d.out);
+        assert.equal(hostOk(FRESH, "systemctl is-active docker.service"), "active", "destroy leaves the default Docker running");
+        assert.equal(hostOk(FRESH, "dpkg-query -W -f='${Status}' docker.io"), "install ok installed", "an engine we did not install stays");
     } finally {
         s.cleanup();
     }

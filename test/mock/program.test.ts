@@ -79,6 +79,7 @@ test("default config: component tree, type tokens and names", async () => {
         "pulumi-nodejs:dynamic:Resource::host-sysbox-install",
         "pulumi-nodejs:dynamic:Resource::host-containai-docker-instance",
         "pulumi-nodejs:dynamic:Resource::host-containai-docker-ctx-context",
+        "pulumi-nodejs:dynamic:Resource::host-health",
     ]) {
         assert.ok(types.includes(want), `${want} not registered; got:\n${types.join("\n")}`);
     }
@@ -92,6 +93,7 @@ test("every child is parented to its component", async () => {
     assert.equal(parentOf("host-sysbox-install"), "SysboxPackage");
     assert.equal(parentOf("host-containai-docker-instance"), "DockerDaemon");
     assert.equal(parentOf("host-containai-docker-ctx-context"), "DockerContext");
+    assert.equal(parentOf("host-health"), "ContainAIHost");
 });
 
 test("host steps are ordered by data: preflight → engine → sysbox → daemon → context", async () => {
@@ -101,12 +103,15 @@ test("host steps are ordered by data: preflight → engine → sysbox → daemon
     assert.equal(get("host-sysbox-install").inputs.env.AFTER, "host-engine-package-id");
     assert.equal(get("host-containai-docker-instance").inputs.env.AFTER, "host-engine-package-id,host-sysbox-install-id");
     assert.equal(get("host-containai-docker-ctx-context").inputs.env.AFTER, "host-containai-docker-instance-id");
+    // The health check runs last: its input is derived from every step's observed state.
+    assert.match(get("host-health").inputs.after, /^[0-9a-f]{64}$/);
+    assert.equal(get("host-health").inputs.env.HEALTH_DAEMONS, "containai-docker.service /var/run/containai-docker.sock sysbox-runc");
 });
 
 test("the SSH connection (private key) is secret in every dynamic resource", async () => {
     const { seen } = await runProgram({ ssh: baseSsh }, ["containai:ssh"]);
     const dyn = seen.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
-    assert.equal(dyn.length, 5);
+    assert.equal(dyn.length, 6);
     for (const r of dyn) {
         const conn = r.props.connection;
         assert.ok(pulumi.Output.isInstance(conn), `${r.name}: connection is not an Output`);
@@ -127,6 +132,9 @@ test("sysbox install gets the pinned candidate for the probed arch", async () =>
         "https://github.com/nestybox/sysbox/releases/download/v0.7.1/sysbox-ce_0.7.1.linux_amd64.deb " +
         "9d6d5484f980d0a17f86c492c1262015c2afb66280bdb97215b79fde6a0261c5 upstream 0.7.1");
     assert.equal(env.AGENT_SOCKETS, "/var/run/containai-docker.sock");
+    // The plan says what an upgrade does to running agents.
+    assert.match(regs.find((r) => r.name === "host-sysbox-install")!.inputs.notice,
+        /^sysbox 0\.7\.1 from upstream; installing or changing the version stops agent containers .* docker stop -t 100/);
 });
 
 test("two daemon instances share one sysbox and get their own units", async () => {
