@@ -5,12 +5,9 @@
 #   npm run dev -- --refresh    # also refresh first (shows drift)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/bootstrap.sh
-npm run -s build
+bash scripts/lab-prepare.sh 1
 # shellcheck disable=SC1090
 source "$(bash scripts/toolchain.sh)"
-bash lab/lab.sh up 1
-bash lab/lab.sh sysbox-double 0.7.1 >/dev/null
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}   # lab stack only: see docs/operations.md
 mkdir -p .pulumi-state
 pulumi stack select --create dev --non-interactive >/dev/null

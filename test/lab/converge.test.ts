@@ -132,7 +132,7 @@ test("7. two daemon instances on one host are isolated and share one sysbox", ()
 test("7b. sysbox upgrade: the plan says agents restart; agents are stopped, sysbox replaced, agents started again", () => {
     // A tiny image from the host's own sleep binary (no registry here).
     hostOk(H, `tar -chf - $(ldd /usr/bin/sleep | grep -o '/[^ ]*') /usr/bin/sleep 2>/dev/null | ${dockerB(SOCK, "import - e2e-sleeper")} >/dev/null`);
-    hostOk(H, `${dockerB(SOCK, "run -d --name agent-e2e --label containai.agent=1 e2e-sleeper /usr/bin/sleep infinity")} >/dev/null`);
+    hostOk(H, `${dockerB(SOCK, "run -d --name agent-e2e --label containai.agent=1 --stop-signal SIGKILL e2e-sleeper /usr/bin/sleep infinity")} >/dev/null`);
     const started = hostOk(H, dockerB(SOCK, "inspect -f '{{.State.StartedAt}}' agent-e2e"));
     stack.setConfig(labConfig(H, {}, "0.7.2"));
     const p = stack.preview("--diff");
