@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../host/remote";
-import { ConfigError, ConfigProblem, HostConfig, NS, RawConfig, SshConfig, validateConfig } from "./schema";
+import { checkConfig, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, SshConfig } from "./schema";
 
 const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "release"];
 
@@ -106,8 +106,12 @@ export interface LoadedConfig {
 /** Validate everything; throw a ConfigError with ALL problems, or return. */
 export function loadConfig(files: FileReader = realFiles, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     const { raw, secretKeys } = readRawConfig();
-    const config = validateConfig(raw, secretKeys);
-    const { connection, problems } = resolveConnection(config.ssh, files, env);
-    if (problems.length > 0 || !connection) throw new ConfigError(problems);
-    return { config, connection: pulumi.secret(connection) };
+    const { config, problems } = checkConfig(raw, secretKeys);
+    // Key files and known_hosts are checked in the same pass, so one run
+    // reports every problem (skipped only when ssh.host itself is unusable).
+    const sshBroken = problems.some((p) => p.key === `${NS}:ssh` || p.key === `${NS}:ssh.host`);
+    const resolved = sshBroken ? { problems: [] as ConfigProblem[], connection: undefined } : resolveConnection(config.ssh, files, env);
+    const all = [...problems, ...resolved.problems];
+    if (all.length > 0 || !resolved.connection) throw new ConfigError(all);
+    return { config, connection: pulumi.secret(resolved.connection) };
 }

@@ -416,7 +416,8 @@ function validateSysbox(c: Collector, raw: unknown): SysboxConfig {
     if (source === "file" && file === undefined) {
         c.add(`${key}.file`, "missing: source is file; set sysbox.file.path and sysbox.file.sha256");
     }
-    if (source === "upstream" && Object.keys(sha256).length === 0) {
+    // (No checksum hint for a version that is itself invalid: that is one problem.)
+    if (source === "upstream" && Object.keys(sha256).length === 0 && SEMVER_RE.test(version)) {
         c.add(`${key}.sha256`, `no checksum known for sysbox ${version}; pin it: ` +
             `pulumi config set --path sysbox.sha256.amd64 <sha256 of sysbox-ce_${version}.linux_amd64.deb>`);
     }
@@ -661,6 +662,14 @@ function validateRelease(c: Collector, raw: unknown): ReleaseConfig | undefined 
  * ConfigError listing every problem found (never just the first).
  */
 export function validateConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()): HostConfig {
+    const { config, problems } = checkConfig(raw, secretKeys);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return config;
+}
+
+/** Like validateConfig, but returns the problems (and a best-effort config) instead of throwing. */
+export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()):
+    { config: HostConfig; problems: ConfigProblem[] } {
     const c = new Collector();
     const ssh = validateSsh(c, raw.ssh, secretKeys);
     const capacity = validateCapacity(c, raw.capacity);
@@ -669,6 +678,5 @@ export function validateConfig(raw: RawConfig, secretKeys: ReadonlySet<string> =
     const daemons = validateDaemons(c, raw.daemons);
     const agents = validateAgents(c, raw.agents, daemons, capacity);
     const release = validateRelease(c, raw.release);
-    if (c.problems.length > 0) throw new ConfigError(c.problems);
-    return { ssh, capacity, engine, sysbox, daemons, agents, release };
+    return { config: { ssh, capacity, engine, sysbox, daemons, agents, release }, problems: c.problems };
 }

@@ -162,3 +162,14 @@ test("plaintext private key is refused before anything is registered", async () 
     assert.match(error?.message ?? "", /containai:ssh\.privateKey: is stored in plaintext/);
     assert.equal(regs.length, 0);
 });
+
+test("schema problems and unreadable key files are reported in one error", async () => {
+    const { regs, error } = await runProgram({
+        ssh: { host: "h", privateKeyFile: "/nonexistent/containai-key", hostKey: HOSTKEY },
+        sysbox: { version: "x" },
+    });
+    assert.match(error?.message ?? "", /containai:sysbox\.version: "x" is not a semantic version/);
+    assert.match(error?.message ?? "", /containai:ssh\.privateKeyFile: cannot read \/nonexistent\/containai-key/);
+    assert.match(error?.message ?? "", /\(2 problems\)/);
+    assert.equal(regs.length, 0);
+});
