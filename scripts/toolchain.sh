@@ -36,6 +36,15 @@ envfile="$cache/toolchain/$key/env.sh"
 mkdir -p "$bin"
 
 log() { echo "toolchain: $*" >&2; }
+
+need_go() {
+  command -v go >/dev/null 2>&1 || { log "Go is required to build the Pulumi CLI (go >= 1.25)"; exit 1; }
+  local v; v=$(go env GOVERSION | sed 's/^go//')
+  if [ "$(printf '%s\n1.25\n' "$v" | sort -V | head -n1)" != 1.25 ]; then
+    log "Go $v is too old: pulumi pkg/v3 needs go >= 1.25 (install a newer Go; Debian's golang-go is older)"
+    exit 1
+  fi
+}
 ldflags() { echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$1"; }
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 # The checksum database reachable here answers 404 for recent pulumi modules;
@@ -43,6 +52,7 @@ export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 export GONOSUMDB=${GONOSUMDB:-github.com/pulumi/pulumi}
 
 build_cli() {
+  need_go
   local w; w=$(mktemp -d)
   log "building pulumi CLI v$PV from github.com/pulumi/pulumi/pkg/v3 (first run: several minutes)"
   (
@@ -58,6 +68,7 @@ build_cli() {
 }
 
 build_langhost() {
+  need_go
   local w; w=$(mktemp -d)
   log "building pulumi-language-nodejs from github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION"
   (
