@@ -35,7 +35,7 @@ else
   command -v jq >/dev/null 2>&1 || apt_install jq
   jq -e 'type == "object"' "$stage/daemon.json" >/dev/null 2>&1 \
     || die "daemon.json for $DAEMON_NAME is not a JSON object" 5
-  known=" hosts group data-root exec-root pidfile bridge bip containerd containerd-namespace containerd-plugins-namespace runtimes default-runtime storage-driver storage-opts log-driver log-opts log-level debug iptables ip-forward ip-masq ipv6 fixed-cidr default-address-pools mtu dns dns-opts dns-search live-restore max-concurrent-downloads max-concurrent-uploads registry-mirrors insecure-registries userland-proxy icc default-ulimits features experimental init seccomp-profile selinux-enabled no-new-privileges shutdown-timeout cgroup-parent exec-opts labels tls tlsverify tlscacert tlscert tlskey userns-remap oom-score-adjust "
+  known=" hosts group data-root exec-root pidfile bridge bip containerd containerd-namespace containerd-plugins-namespace runtimes default-runtime storage-driver storage-opts log-driver log-opts log-level debug iptables ip-forward ip-masq ipv6 fixed-cidr default-address-pools mtu dns dns-opts dns-search live-restore max-concurrent-downloads max-concurrent-uploads registry-mirrors insecure-registries userland-proxy icc default-ulimits features experimental init seccomp-profile selinux-enabled no-new-privileges shutdown-timeout cgroup-parent exec-opts labels tls tlsverify tlscacert tlscert tlskey userns-remap oom-score-adjust deprecated-key-path "
   for k in $(jq -r 'keys[]' "$stage/daemon.json"); do
     case "$known" in *" $k "*) ;; *) die "daemon.json for $DAEMON_NAME has unknown key '$k' (this dockerd has no --validate)" 5 ;; esac
   done

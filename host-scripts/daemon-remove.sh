@@ -15,6 +15,8 @@ for f in "$CONFIG_FILE" "$unit_path"; do
 done
 systemctl daemon-reload
 ip link del "$BRIDGE" >/dev/null 2>&1 || true
+# dockerd < 23's trust key, kept beside our config (deprecated-key-path).
+rm -f "$(dirname "$CONFIG_FILE")/key.json"
 rmdir "$(dirname "$CONFIG_FILE")" 2>/dev/null || true
 if [ "${REMOVE_DATA:-0}" = 1 ]; then
   rm -rf "$DATA_ROOT"

@@ -4,7 +4,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Arch, DaemonConfig, DEFAULT_SYSBOX_VERSION, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
-import { dockerdPath, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
+import { dockerdPath, engineMajor, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
 import { renderApparmorFusermount3 } from "../render/host";
 import { HealthCheck, HostState, PreflightCheck } from "./providers";
 import type { Connection } from "./remote";
@@ -68,6 +68,8 @@ export interface DockerEngineArgs {
 export class DockerEngine extends pulumi.ComponentResource {
     public readonly dockerd: string;
     public readonly ready: pulumi.Output<string>;
+    /** dockerd version found on the host ("unknown" when it cannot tell). */
+    public readonly version: pulumi.Output<string>;
     constructor(name: string, args: DockerEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:DockerEngine", name, {}, opts);
         const env = { ENGINE_PACKAGE: args.package, ENGINE_REMOVE: args.removeOnDestroy ? "1" : "0", AFTER: args.after };
@@ -82,7 +84,8 @@ export class DockerEngine extends pulumi.ComponentResource {
         }, { parent: this });
         this.dockerd = dockerdPath(args.package);
         this.ready = state.id;
-        this.registerOutputs({ dockerd: this.dockerd });
+        this.version = state.observed.apply((o) => o?.dockerd_version ?? "unknown");
+        this.registerOutputs({ dockerd: this.dockerd, version: this.version });
     }
 }
 
@@ -147,6 +150,8 @@ export interface DockerDaemonArgs {
     connection: pulumi.Input<Connection>;
     daemon: DaemonConfig;
     enginePackage: EnginePackage;
+    /** dockerd version on the host (decides the legacy trust-key setting). */
+    engineVersion: pulumi.Input<string>;
     operatorUser: string;
     /** Orders the daemon after sysbox and the engine. */
     after: pulumi.Input<string>[];
@@ -156,18 +161,21 @@ export interface DockerDaemonArgs {
 export class DockerDaemon extends pulumi.ComponentResource {
     public readonly socket: string;
     public readonly unit: string;
-    public readonly daemonJson: string;
+    public readonly daemonJson: pulumi.Output<string>;
     public readonly unitText: string;
     public readonly observed: pulumi.Output<Record<string, string>>;
     public readonly ready: pulumi.Output<string>;
     constructor(name: string, args: DockerDaemonArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:DockerDaemon", name, {}, opts);
         const d = args.daemon;
-        this.daemonJson = renderDaemonJson(d);
+        this.daemonJson = pulumi.output(args.engineVersion).apply((v) => {
+            const major = engineMajor(v);
+            return renderDaemonJson(d, { legacyTrustKey: major !== undefined && major < 23 });
+        });
         this.unitText = renderDaemonUnit(d, args.enginePackage);
         this.unit = unitName(d);
         this.socket = d.socket;
-        const env = pulumi.all(args.after).apply((after) => ({
+        const env = pulumi.all([pulumi.all(args.after), this.daemonJson]).apply(([after, daemonJson]) => ({
             DAEMON_NAME: d.name,
             UNIT_NAME: this.unit,
             CONFIG_FILE: d.configFile,
@@ -177,7 +185,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
             BRIDGE: d.bridge.name,
             EXPECT_RUNTIME: d.defaultRuntime,
             DOCKERD: dockerdPath(args.enginePackage),
-            DAEMON_JSON_B64: b64(this.daemonJson),
+            DAEMON_JSON_B64: b64(daemonJson),
             UNIT_B64: b64(this.unitText),
             OPERATOR_USER: args.operatorUser,
             REMOVE_DATA: d.removeDataOnDestroy ? "1" : "0",
@@ -190,14 +198,14 @@ export class DockerDaemon extends pulumi.ComponentResource {
             probeScript: hostScript("daemon-probe.sh"),
             removeScript: hostScript("daemon-remove.sh"),
             env,
-            desired: {
-                config_sha256: sha256(this.daemonJson),
+            desired: this.daemonJson.apply((json) => ({
+                config_sha256: sha256(json),
                 unit_sha256: sha256(this.unitText),
                 active: "active",
                 enabled: "enabled",
                 default_runtime: d.defaultRuntime,
                 data_root: d.dataRoot,
-            },
+            })),
         }, { parent: this });
         this.observed = state.observed;
         this.ready = state.id;
@@ -272,7 +280,8 @@ export class ContainAIHost extends pulumi.ComponentResource {
             after: engine.ready,
         }, { parent: this });
         this.daemons = c.daemons.map((d) => new DockerDaemon(`${name}-${d.name}`, {
-            connection: args.connection, daemon: d, enginePackage: c.engine.package, operatorUser: c.ssh.user,
+            connection: args.connection, daemon: d, enginePackage: c.engine.package, engineVersion: engine.version,
+            operatorUser: c.ssh.user,
             after: [engine.ready, this.sysbox.ready],
         }, { parent: this }));
         this.contexts = c.daemons.map((d, i) => new DockerContext(`${name}-${d.contextName}-ctx`, {

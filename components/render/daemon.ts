@@ -16,7 +16,27 @@ export function dockerdPath(pkg: EnginePackage): string {
  * may also be passed as a dockerd flag (dockerd refuses duplicates): the unit
  * passes only --config-file.
  */
-export function renderDaemonJson(d: DaemonConfig): string {
+export interface DaemonJsonOptions {
+    /**
+     * dockerd < 23 writes a "trust key" to /etc/docker/key.json on first start
+     * unless told otherwise; keep it beside our own config instead, so the
+     * host's /etc/docker is never touched. (Docker 23 removed the key, and the
+     * option with it: never set it there.)
+     */
+    legacyTrustKey?: boolean;
+}
+
+/** dockerd major version from "20.10.24"; undefined when unknown. */
+export function engineMajor(version: string | undefined): number | undefined {
+    const m = /^(\d+)\./.exec(version ?? "");
+    return m ? Number(m[1]) : undefined;
+}
+
+export function trustKeyPath(d: DaemonConfig): string {
+    return `${d.configFile.replace(/\/[^/]+$/, "")}/key.json`;
+}
+
+export function renderDaemonJson(d: DaemonConfig, opts: DaemonJsonOptions = {}): string {
     const cfg: Record<string, unknown> = {
         "hosts": [`unix://${d.socket}`],
         "group": d.socketGroup,
@@ -31,6 +51,7 @@ export function renderDaemonJson(d: DaemonConfig): string {
         ...(d.storageDriver ? { "storage-driver": d.storageDriver } : {}),
         "log-driver": "json-file",
         "log-opts": { "max-size": "20m", "max-file": "3" },
+        ...(opts.legacyTrustKey ? { "deprecated-key-path": trustKeyPath(d) } : {}),
     };
     return JSON.stringify(cfg, null, 2) + "\n";
 }

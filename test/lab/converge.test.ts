@@ -34,6 +34,9 @@ test("1. bare host → pulumi up → sysbox, isolated daemon, context; default D
     // /etc/docker/daemon.json was never written (the sysbox .deb's postinst never ran).
     assert.notEqual(hostOk(H, "systemctl is-active docker.service || true"), "active");
     assert.equal(onHost(H, "test -e /etc/docker/daemon.json").code, 1, "/etc/docker/daemon.json must not exist");
+    // dockerd 20.10 would write its trust key to /etc/docker/key.json; ours is kept beside our config.
+    assert.equal(hostOk(H, "ls -A /etc/docker 2>/dev/null | wc -l"), "0", "nothing written into /etc/docker");
+    assert.equal(onHost(H, "test -f /etc/containai/docker/key.json").code, 0);
     assert.equal(hostOk(H, "ip -4 -o addr show cai0 | awk '{print $4}'"), "172.30.0.1/16");
 });
 
@@ -152,6 +155,7 @@ test("8. pulumi destroy: units, config, context gone; data-root kept", () => {
     assert.equal(r.code, 0, r.out);
     assert.equal(onHost(H, "test -e /etc/systemd/system/containai-docker.service").code, 1);
     assert.equal(onHost(H, "test -e /etc/containai/docker/daemon.json").code, 1);
+    assert.equal(onHost(H, "test -e /etc/containai/docker").code, 1, "our config directory is gone");
     assert.notEqual(hostOk(H, "systemctl is-active containai-docker.service || true"), "active");
     assert.equal(onHost(H, "docker context inspect containai-docker").code, 1);
     assert.equal(hostOk(H, "test -f /var/lib/containai-docker/e2e-marker && echo kept"), "kept");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { defaultDaemon, validateConfig } from "../../components/config/schema";
-import { renderDaemonJson, renderDaemonUnit, dockerdPath } from "../../components/render/daemon";
+import { renderDaemonJson, renderDaemonUnit, dockerdPath, engineMajor } from "../../components/render/daemon";
 import { renderApparmorFusermount3 } from "../../components/render/host";
 import { renderAgentSshConfig } from "../../components/render/ssh";
 import { renderReleaseWorkflow } from "../../components/render/workflow";
@@ -16,6 +16,14 @@ test("daemon.json (default instance)", () => {
     assert.equal(j.runtimes["sysbox-runc"].path, "/usr/bin/sysbox-runc");
     assert.equal(j.bridge, "cai0");
     assert.equal(j["storage-driver"], undefined, "dockerd chooses unless configured");
+});
+
+test("dockerd < 23 keeps its trust key beside our config, never in /etc/docker", () => {
+    const j = JSON.parse(renderDaemonJson(defaultDaemon(), { legacyTrustKey: true }));
+    assert.equal(j["deprecated-key-path"], "/etc/containai/docker/key.json");
+    assert.equal(JSON.parse(renderDaemonJson(defaultDaemon()))["deprecated-key-path"], undefined, "Docker >= 23 rejects the key");
+    assert.equal(engineMajor("20.10.24"), 20);
+    assert.equal(engineMajor("unknown"), undefined);
 });
 
 test("daemon.json carries nothing the unit also passes as a flag", () => {
