@@ -275,3 +275,26 @@ systemctl restart docker.service && docker volume create precious >/dev/null`);
         s.cleanup();
     }
 });
+
+test("12. non-root operator: host changes go through sudo; context and socket work for that user without sudo", () => {
+    lab("reset", String(FRESH));
+    hostOk(FRESH, `useradd -m -s /bin/bash ops
+install -d -m 700 -o ops -g ops /home/ops/.ssh
+install -m 600 -o ops -g ops /root/.ssh/authorized_keys /home/ops/.ssh/authorized_keys
+echo 'ops ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/ops && chmod 440 /etc/sudoers.d/ops`);
+    const cfg = labConfig(FRESH) as any;
+    cfg["containai:ssh"].user = "ops";
+    const s = new Stack("e2e-nonroot", cfg);
+    try {
+        const r = s.up();
+        assert.equal(r.code, 0, r.out);
+        const asOps = (cmd: string): string => hostOk(FRESH, `su - ops -c ${JSON.stringify(cmd)}`);
+        assert.equal(asOps("docker context inspect -f '{{.Endpoints.docker.Host}}' containai-docker"), `unix://${SOCK}`);
+        assert.equal(asOps("docker --context containai-docker info --format '{{.DefaultRuntime}}'"), "sysbox-runc",
+            "the operator reaches the isolated daemon through the socket group, no sudo");
+        assert.equal(onHost(FRESH, "test -e /root/.docker/contexts").code, 1, "the context belongs to the login user, not root");
+        assert.equal(s.preview("--refresh", "--expect-no-changes").code, 0);
+    } finally {
+        s.cleanup();
+    }
+});
