@@ -31,6 +31,11 @@ die() { echo "lab: error: $*" >&2; exit 1; }
 engine() {
   if docker info >/dev/null 2>&1; then return 0; fi
   command -v dockerd >/dev/null || die "dockerd not installed; run scripts/bootstrap.sh"
+  # A pidfile left by an engine that was killed (its PID may since be reused
+  # by another process) would make dockerd refuse to start.
+  if [ -f "$lab/dockerd.pid" ] && [ "$(ps -p "$(cat "$lab/dockerd.pid")" -o comm= 2>/dev/null)" != dockerd ]; then
+    rm -f "$lab/dockerd.pid"
+  fi
   log "starting a local Docker engine (log: $lab/dockerd.log)"
   nohup dockerd --data-root "$lab/docker-data" --pidfile "$lab/dockerd.pid" \
     >"$lab/dockerd.log" 2>&1 &
