@@ -8,7 +8,7 @@ import { dockerdPath, engineMajor, renderDaemonJson, renderDaemonUnit, unitName 
 import { renderApparmorFusermount3 } from "../render/host";
 import { HealthCheck, HostState, PreflightCheck } from "./providers";
 import type { Connection } from "./remote";
-import { hostScript } from "./scripts";
+import { hostScript, scriptSet } from "./scripts";
 import { checksumArches, sysboxCandidates } from "./sysboxSource";
 
 const sha256 = (s: string): string => crypto.createHash("sha256").update(s).digest("hex");
@@ -76,9 +76,7 @@ export class DockerEngine extends pulumi.ComponentResource {
         const state = new HostState(`${name}-package`, {
             connection: args.connection,
             label: `docker engine (${args.package})`,
-            applyScript: hostScript("engine-apply.sh"),
-            probeScript: hostScript("engine-probe.sh"),
-            removeScript: hostScript("engine-remove.sh"),
+            ...scriptSet("engine"),
             env: pulumi.output(env),
             desired: { package: "installed" },
         }, { parent: this });
@@ -125,9 +123,7 @@ export class SysboxPackage extends pulumi.ComponentResource {
         const state = new HostState(`${name}-install`, {
             connection: args.connection,
             label: "sysbox",
-            applyScript: hostScript("sysbox-apply.sh"),
-            probeScript: hostScript("sysbox-probe.sh"),
-            removeScript: hostScript("sysbox-remove.sh"),
+            ...scriptSet("sysbox"),
             env,
             desired: { version_ok: "yes", active: "active", enabled: "enabled" },
             notice: candidates.apply((c) => `sysbox ${c[0]?.version} from ${c.map((x) => x.label).join(" → ")}; ` +
@@ -194,9 +190,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
         const state = new HostState(`${name}-instance`, {
             connection: args.connection,
             label: `daemon ${d.name}`,
-            applyScript: hostScript("daemon-apply.sh"),
-            probeScript: hostScript("daemon-probe.sh"),
-            removeScript: hostScript("daemon-remove.sh"),
+            ...scriptSet("daemon"),
             env,
             desired: this.daemonJson.apply((json) => ({
                 config_sha256: sha256(json),
@@ -234,9 +228,7 @@ export class DockerContext extends pulumi.ComponentResource {
         const state = new HostState(`${name}-context`, {
             connection: pulumi.secret(conn),
             label: `docker context ${args.contextName}`,
-            applyScript: hostScript("context-apply.sh"),
-            probeScript: hostScript("context-probe.sh"),
-            removeScript: hostScript("context-remove.sh"),
+            ...scriptSet("context"),
             env: pulumi.output(args.after).apply((after) => ({
                 CONTEXT_NAME: args.contextName, SOCKET: args.socket, AFTER: after,
             })),

@@ -26,3 +26,12 @@ export function hostScript(name: string): string {
     cache.set(name, text);
     return text;
 }
+
+/** The apply/probe/remove trio of one kind of host state ("daemon" → daemon-apply.sh, ...). */
+export function scriptSet(kind: string): { applyScript: string; probeScript: string; removeScript: string } {
+    return {
+        applyScript: hostScript(`${kind}-apply.sh`),
+        probeScript: hostScript(`${kind}-probe.sh`),
+        removeScript: hostScript(`${kind}-remove.sh`),
+    };
+}
