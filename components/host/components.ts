@@ -3,7 +3,7 @@
 // parents children to itself, and registers its outputs.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { Arch, DaemonConfig, DEFAULT_SYSBOX_VERSION, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
+import { Arch, DaemonConfig, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
 import { dockerdPath, engineMajor, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
 import { renderApparmorFusermount3 } from "../render/host";
 import { HealthCheck, HostState, PreflightCheck } from "./providers";
@@ -138,7 +138,6 @@ export class SysboxPackage extends pulumi.ComponentResource {
     }
 }
 
-export const DEFAULT_SYSBOX = DEFAULT_SYSBOX_VERSION;
 
 // ----------------------------------------------------------- DockerDaemon
 
@@ -288,7 +287,7 @@ export class ContainAIHost extends pulumi.ComponentResource {
                 HEALTH_CONTEXTS: c.daemons.map((d) => `${d.contextName} unix://${d.socket}`).join("\n"),
             },
             after: pulumi.all([this.sysbox.observed, ...this.daemons.map((d) => d.observed), ...this.contexts.map((x) => x.observed)])
-                .apply((all) => crypto.createHash("sha256").update(JSON.stringify(all)).digest("hex")),
+                .apply((all) => sha256(JSON.stringify(all))),
         }, { parent: this });
         this.registerOutputs({
             sysboxVersion: this.sysbox.version,

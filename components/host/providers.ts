@@ -6,7 +6,7 @@
 // `desired`: drift shows up as an update, and `pulumi up` puts it back.
 // Design notes: docs/architecture.md.
 import * as pulumi from "@pulumi/pulumi";
-import { Connection, parseKv, run, runOk, withEnv } from "./remote";
+import { Connection, parseKv, runOk, withEnv } from "./remote";
 import { evaluate, HostFacts, Policy } from "./rules";
 
 export interface HostStateInputs {
@@ -249,6 +249,3 @@ export class HealthCheck extends pulumi.dynamic.Resource {
         super(healthProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }));
     }
 }
-
-// Used by a test to prove both providers are plain objects the serializer accepts.
-export const _providers = { hostStateProvider, preflightProvider, run };
