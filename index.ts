@@ -1,11 +1,13 @@
 // containai-infra: converge one machine (this stack) into a host for AI-agent
 // system containers. Configuration reference: docs/configuration.md.
+import * as pulumi from "@pulumi/pulumi";
 import { ContainAIHost } from "./components/host/components";
 import { loadConfig } from "./components/config/load";
 
 // Validates the whole stack config and throws one error listing every problem
 // before a single resource is registered.
-const { config, connection } = loadConfig();
+const { config, connection, warnings } = loadConfig();
+for (const w of warnings) void pulumi.log.warn(`${w.key}: ${w.message}`);
 
 const host = new ContainAIHost("host", { config, connection });
 

@@ -19,3 +19,6 @@ export function matchSnapshot(name: string, actual: string): void {
     }
     assert.equal(actual, fs.readFileSync(file, "utf8"), `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 to accept)`);
 }
+
+/** A real (throwaway, test-only) ed25519 public key: validation decodes keys. */
+export const TEST_HOSTKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMbR3jDMu69kO8FeWD+M4DDtlYXDKbUQu7DgqPeBJ2JH";

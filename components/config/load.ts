@@ -7,6 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../host/remote";
 import { checkConfig, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, SshConfig } from "./schema";
+import { publicKeyProblem } from "./checks";
 
 const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "release"];
 
@@ -84,7 +85,11 @@ export function resolveConnection(ssh: SshConfig, files: FileReader, env: NodeJS
             problems.push({ key: `${NS}:ssh.knownHostsFile`, message: `cannot read ${ssh.knownHostsFile}` });
         } else {
             hostKey = findKnownHost(text, ssh.host, ssh.port);
-            if (hostKey === undefined) {
+            const problem = hostKey === undefined ? undefined : publicKeyProblem(hostKey);
+            if (problem) {
+                problems.push({ key: `${NS}:ssh.knownHostsFile`, message: `the entry for ${ssh.host} ${problem}; fix or replace that line` });
+                hostKey = undefined;
+            } else if (hostKey === undefined) {
                 problems.push({ key: `${NS}:ssh.knownHostsFile`, message: `has no key for ${ssh.port === 22 ? ssh.host : `[${ssh.host}]:${ssh.port}`}; ` +
                     `add it (ssh-keyscan -p ${ssh.port} ${ssh.host} >> ${ssh.knownHostsFile}) or set ssh.hostKey` });
             }
@@ -99,19 +104,31 @@ export function resolveConnection(ssh: SshConfig, files: FileReader, env: NodeJS
 
 export interface LoadedConfig {
     config: HostConfig;
+    /** Accepted, but worth telling the operator (e.g. an unpinned image). */
+    warnings: ConfigProblem[];
     /** The SSH connection, secret as a whole (it carries the private key). */
     connection: pulumi.Output<Connection>;
 }
 
-/** Validate everything; throw a ConfigError with ALL problems, or return. */
+/**
+ * An invalid stack config, as the operator sees it: one clean block (a
+ * RunError prints its message only: no stack trace, no object dump).
+ */
+export class ConfigRunError extends pulumi.RunError {
+    constructor(public readonly problems: ConfigProblem[]) {
+        super(new ConfigError(problems).message);
+    }
+}
+
+/** Validate everything; throw a ConfigRunError with ALL problems, or return. */
 export function loadConfig(files: FileReader = realFiles, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     const { raw, secretKeys } = readRawConfig();
-    const { config, problems } = checkConfig(raw, secretKeys);
+    const { config, problems, warnings } = checkConfig(raw, secretKeys);
     // Key files and known_hosts are checked in the same pass, so one run
     // reports every problem (skipped only when ssh.host itself is unusable).
     const sshBroken = problems.some((p) => p.key === `${NS}:ssh` || p.key === `${NS}:ssh.host`);
     const resolved = sshBroken ? { problems: [] as ConfigProblem[], connection: undefined } : resolveConnection(config.ssh, files, env);
     const all = [...problems, ...resolved.problems];
-    if (all.length > 0 || !resolved.connection) throw new ConfigError(all);
-    return { config, connection: pulumi.secret(resolved.connection) };
+    if (all.length > 0 || !resolved.connection) throw new ConfigRunError(all);
+    return { config, warnings, connection: pulumi.secret(resolved.connection) };
 }

@@ -5,6 +5,10 @@
 // typed `HostConfig` or the complete list of problems, each naming the config
 // key, the bad value and the fix. Nothing is registered before this passes.
 
+import { canonicalPath, defaultDockerCollision, hasUserinfo, pathsNest, publicKeyProblem, redactUrl,
+    unsafePathProblem, VOLATILE_PATHS } from "./checks";
+import { cidrsOverlap, parseCidr, versionAtLeast } from "../host/rules";
+
 export const NS = "containai";
 
 /** Upstream sysbox-ce releases we know the checksums of. */
@@ -20,6 +24,14 @@ export const UPSTREAM_URL_TEMPLATE =
 
 export const SSH_PORT_MIN = 2300;
 export const SSH_PORT_MAX = 2500;
+/** Inside the agent range but never handed out: Docker API (2375/2376) and swarm (2377). */
+export const RESERVED_SSH_PORTS = [2375, 2376, 2377];
+/** Oldest sysbox with the openat2 fix (see docs/troubleshooting.md). */
+export const MIN_FIXED_SYSBOX = "0.7.0";
+/** Runtimes an isolated daemon can default to: the one we register, and Docker's built-in ones. */
+export const DEFAULT_RUNTIMES = ["sysbox-runc", "runc", "io.containerd.runc.v2"];
+/** Storage drivers dockerd knows (which one works depends on the host's filesystem). */
+export const STORAGE_DRIVERS = ["overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs", "devicemapper"];
 
 export type Arch = "amd64" | "arm64";
 export const ARCHES: Arch[] = ["amd64", "arm64"];
@@ -149,8 +161,12 @@ type Obj = Record<string, unknown>;
 
 class Collector {
     readonly problems: ConfigProblem[] = [];
+    readonly warnings: ConfigProblem[] = [];
     add(key: string, message: string): void {
         this.problems.push({ key: `${NS}:${key}`, message });
+    }
+    warn(key: string, message: string): void {
+        this.warnings.push({ key: `${NS}:${key}`, message });
     }
 }
 
@@ -171,7 +187,11 @@ function unknownKeys(c: Collector, key: string, o: Obj, allowed: string[]): void
 }
 
 function str(c: Collector, key: string, v: unknown, def?: string): string | undefined {
-    if (v === undefined || v === null || v === "") return def;
+    if (v === undefined || v === null) return def;
+    if (typeof v === "string" && v.trim() === "") {
+        c.add(key, `is empty; set a value, or remove the key to get the default: pulumi config rm --path ${NS}:${key}`);
+        return def;
+    }
     if (typeof v !== "string") {
         c.add(key, `${show(v)} is not a string`);
         return def;
@@ -204,18 +224,34 @@ function int(c: Collector, key: string, v: unknown, def: number | undefined, min
 
 function absPath(c: Collector, key: string, v: unknown, def: string): string {
     const s = str(c, key, v, def) ?? def;
-    if (!s.startsWith("/")) {
-        c.add(key, `${show(s)} is not an absolute path; use a path starting with /`);
-    } else if (/\s/.test(s) || s.includes("..")) {
-        c.add(key, `${show(s)} contains whitespace or '..'; use a plain absolute path`);
-    }
+    const problem = unsafePathProblem(s);
+    if (problem) c.add(key, `${show(s)} ${problem}`);
     return s;
+}
+
+/** A name used for units, namespaces, hostnames: lowercase, digits, '-'; at most `max` characters. */
+function checkName(c: Collector, key: string, v: string, max: number): void {
+    if (v.length > max) c.add(key, `${show(v)} is too long (${v.length} characters; at most ${max})`);
+    else if (!/^[a-z0-9][a-z0-9-]*$/.test(v)) c.add(key, `${show(v)} must be lowercase letters, digits and '-', starting with a letter or digit`);
+}
+
+/** A positive number from a parser; 0 and negatives say "must be > 0", not "does not parse". */
+function positive(c: Collector, key: string, v: unknown, parse: (x: unknown) => number | undefined, example: string): number | undefined {
+    const n = parse(v);
+    if (n !== undefined) return n;
+    const numeric = typeof v === "number" ? v : typeof v === "string" ? Number.parseFloat(v) : NaN;
+    if (Number.isFinite(numeric) && numeric <= 0) c.add(key, `${show(v)} must be > 0`);
+    else c.add(key, `${show(v)} does not parse; use ${example}`);
+    return undefined;
 }
 
 export const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:[-+][0-9A-Za-z.+-]+)?$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
-const NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const IFNAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
+const IFNAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** docker's own rule for context names ("default" is taken). */
+const CONTEXT_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$/;
+/** Group names groupadd and getent accept on Debian/Ubuntu. */
+const GROUP_RE = /^[a-z_][a-z0-9_-]*$/;
 
 function semver(c: Collector, key: string, v: unknown, def: string): string {
     const s = str(c, key, v, def) ?? def;
@@ -250,33 +286,8 @@ function sha256Map(c: Collector, key: string, v: unknown): Partial<Record<Arch, 
 }
 
 // ----------------------------------------------------------- CIDR helpers
-
-export interface Cidr { base: number; bits: number; }
-
-export function parseCidr(s: string): Cidr | undefined {
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
-    if (!m) return undefined;
-    const oct = m.slice(1, 5).map(Number);
-    const bits = Number(m[5]);
-    if (oct.some((o) => o > 255) || bits < 8 || bits > 30) return undefined;
-    const addr = ((oct[0] << 24) >>> 0) + (oct[1] << 16) + (oct[2] << 8) + oct[3];
-    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    return { base: (addr & mask) >>> 0, bits };
-}
-
-export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
-    const bits = Math.min(a.bits, b.bits);
-    const mask = (0xffffffff << (32 - bits)) >>> 0;
-    return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
-}
-
-/** First usable address of a CIDR, in CIDR notation (the bridge gateway `bip`). */
-export function gatewayOf(cidr: string): string {
-    const c = parseCidr(cidr);
-    if (!c) throw new Error(`not a CIDR: ${cidr}`);
-    const ip = c.base + 1;
-    return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}/${c.bits}`;
-}
+// (They live with the host rules, which the preflight also evaluates.)
+export { Cidr, cidrsOverlap, gatewayOf, parseCidr, subnetOf } from "../host/rules";
 
 // --------------------------------------------------------- size parsing
 
@@ -316,7 +327,7 @@ function validateSsh(c: Collector, raw: unknown, secretKeys: ReadonlySet<string>
     const key = "ssh";
     const o = isObj(raw) ? raw : {};
     if (raw === undefined) {
-        c.add(`${key}.host`, `missing; set it with: pulumi config set --path ssh.host <address>`);
+        c.add(`${key}.host`, `missing; set it with: pulumi config set --path ${NS}:ssh.host <address>`);
     } else if (!isObj(raw)) {
         c.add(key, `${show(raw)} must be an object with host, port, user, ...`);
     }
@@ -324,7 +335,7 @@ function validateSsh(c: Collector, raw: unknown, secretKeys: ReadonlySet<string>
         "hostKey", "knownHostsFile", "sudo"]);
     const host = str(c, `${key}.host`, o.host);
     if (raw !== undefined && isObj(raw) && host === undefined) {
-        c.add(`${key}.host`, `missing; set it with: pulumi config set --path ssh.host <address>`);
+        c.add(`${key}.host`, `missing; set it with: pulumi config set --path ${NS}:ssh.host <address>`);
     } else if (host !== undefined && !/^[A-Za-z0-9._:-]+$/.test(host)) {
         c.add(`${key}.host`, `${show(host)} is not a host name or IP address`);
     }
@@ -336,7 +347,7 @@ function validateSsh(c: Collector, raw: unknown, secretKeys: ReadonlySet<string>
     const privateKey = str(c, `${key}.privateKey`, o.privateKey);
     if (privateKey !== undefined && !secretKeys.has(`${NS}:ssh`)) {
         c.add(`${key}.privateKey`, "is stored in plaintext; store it as a secret: " +
-            "pulumi config set --secret --path ssh.privateKey -- \"$(cat ~/.ssh/id_ed25519)\"");
+            `pulumi config set --secret --path ${NS}:ssh.privateKey -- "$(cat ~/.ssh/id_ed25519)"`);
     }
     const privateKeyFile = str(c, `${key}.privateKeyFile`, o.privateKeyFile);
     const agentSocket = str(c, `${key}.agentSocket`, o.agentSocket);
@@ -344,8 +355,9 @@ function validateSsh(c: Collector, raw: unknown, secretKeys: ReadonlySet<string>
         c.add(`${key}.privateKeyFile`, "privateKey and privateKeyFile are mutually exclusive; keep one");
     }
     const hostKey = str(c, `${key}.hostKey`, o.hostKey);
-    if (hostKey !== undefined && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/.test(hostKey.trim())) {
-        c.add(`${key}.hostKey`, `${show(hostKey)} is not "<type> <base64>"; copy it from ssh-keyscan -t ed25519 <host>`);
+    const hostKeyProblem = hostKey === undefined ? undefined : publicKeyProblem(hostKey);
+    if (hostKeyProblem) {
+        c.add(`${key}.hostKey`, `${show(hostKey)} ${hostKeyProblem}; copy "<type> <base64>" from ssh-keyscan -t ed25519 <host>`);
     }
     const knownHostsFile = str(c, `${key}.knownHostsFile`, o.knownHostsFile);
     if (hostKey === undefined && knownHostsFile === undefined && isObj(raw)) {
@@ -356,7 +368,26 @@ function validateSsh(c: Collector, raw: unknown, secretKeys: ReadonlySet<string>
     return { host: host ?? "", port, user, privateKey, privateKeyFile, agentSocket, hostKey, knownHostsFile, sudo };
 }
 
-function validateSysbox(c: Collector, raw: unknown): SysboxConfig {
+/**
+ * A URL setting: http(s) only, and credentials (user:password@) only when the
+ * stack stores `containai:sysbox` as a secret. Messages never repeat the
+ * credentials.
+ */
+function url(c: Collector, key: string, v: string, secret: boolean, what: string): boolean {
+    if (!/^https?:\/\/\S+$/.test(v)) {
+        c.add(key, `${show(redactUrl(v))} ${what}`);
+        return false;
+    }
+    if (hasUserinfo(v) && !secret) {
+        c.add(key, `${show(redactUrl(v))} carries credentials in plaintext config; store the URL as a secret: ` +
+            `pulumi config set --secret --path ${NS}:${key} <url>`);
+        return false;
+    }
+    return true;
+}
+
+function validateSysbox(c: Collector, raw: unknown, secretKeys: ReadonlySet<string>): SysboxConfig {
+    const secret = secretKeys.has(`${NS}:sysbox`);
     const key = "sysbox";
     if (raw !== undefined && !isObj(raw)) c.add(key, `${show(raw)} must be an object`);
     const o = isObj(raw) ? raw : {};
@@ -369,9 +400,7 @@ function validateSysbox(c: Collector, raw: unknown): SysboxConfig {
     const version = semver(c, `${key}.version`, o.version, DEFAULT_SYSBOX_VERSION);
     const sha256 = { ...(UPSTREAM_SYSBOX[version]?.sha256 ?? {}), ...sha256Map(c, `${key}.sha256`, o.sha256) };
     const mirrorUrl = str(c, `${key}.mirrorUrl`, o.mirrorUrl);
-    if (mirrorUrl !== undefined && !/^https?:\/\/\S+$/.test(mirrorUrl)) {
-        c.add(`${key}.mirrorUrl`, `${show(mirrorUrl)} is not an http(s) URL`);
-    }
+    if (mirrorUrl !== undefined) url(c, `${key}.mirrorUrl`, mirrorUrl, secret, "is not an http(s) URL");
     let custom: SysboxConfig["custom"];
     if (o.custom !== undefined) {
         const ck = `${key}.custom`;
@@ -380,8 +409,8 @@ function validateSysbox(c: Collector, raw: unknown): SysboxConfig {
         } else {
             unknownKeys(c, ck, o.custom, ["urlTemplate", "version", "sha256", "fallbackToUpstream"]);
             const urlTemplate = str(c, `${ck}.urlTemplate`, o.custom.urlTemplate) ?? "";
-            if (!/^https?:\/\/\S+$/.test(urlTemplate)) {
-                c.add(`${ck}.urlTemplate`, `${show(urlTemplate)} must be an http(s) URL with {version} and {arch}`);
+            if (!url(c, `${ck}.urlTemplate`, urlTemplate, secret, "must be an http(s) URL with {version} and {arch}")) {
+                // reported
             } else if (!urlTemplate.includes("{arch}")) {
                 c.add(`${ck}.urlTemplate`, "must contain {arch} so each architecture gets its own .deb");
             }
@@ -419,11 +448,20 @@ function validateSysbox(c: Collector, raw: unknown): SysboxConfig {
     // (No checksum hint for a version that is itself invalid: that is one problem.)
     if (source === "upstream" && Object.keys(sha256).length === 0 && SEMVER_RE.test(version)) {
         c.add(`${key}.sha256`, `no checksum known for sysbox ${version}; pin it: ` +
-            `pulumi config set --path sysbox.sha256.amd64 <sha256 of sysbox-ce_${version}.linux_amd64.deb>`);
+            `pulumi config set --path ${NS}:sysbox.sha256.amd64 <sha256 of sysbox-ce_${version}.linux_amd64.deb>`);
+    }
+    // The openat2 rule (docs/troubleshooting.md), on the version this source installs.
+    const allowUnfixedOpenat2 = bool(c, `${key}.allowUnfixedOpenat2`, o.allowUnfixedOpenat2, false);
+    const [installed, versionKey] = source === "custom" && custom ? [custom.version, `${key}.custom.version`]
+        : source === "file" && file ? [file.version, `${key}.file.version`] : [version, `${key}.version`];
+    if (SEMVER_RE.test(installed) && !versionAtLeast(installed, MIN_FIXED_SYSBOX) && !allowUnfixedOpenat2) {
+        c.add(versionKey, `sysbox ${installed} lacks the openat2 fix (Docker >= 28.5.2 inside agents fails with ` +
+            `"unsafe procfs detected ... invalid cross-device link"); use ${MIN_FIXED_SYSBOX} or later, or set ` +
+            `${NS}:sysbox.allowUnfixedOpenat2 true if every agent's inner runc is older than 1.3.3`);
     }
     return {
         source: source as SysboxSource, version, sha256, mirrorUrl, custom, file,
-        allowUnfixedOpenat2: bool(c, `${key}.allowUnfixedOpenat2`, o.allowUnfixedOpenat2, false),
+        allowUnfixedOpenat2,
         removeOnDestroy: bool(c, `${key}.removeOnDestroy`, o.removeOnDestroy, false),
     };
 }
@@ -465,15 +503,37 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
             c.add(`${k}.name`, "missing; every instance after the first needs a name");
             return;
         }
-        if (!NAME_RE.test(name)) c.add(`${k}.name`, `${show(name)} must be lowercase letters, digits and '-'`);
+        // Daemon names become unit names, containerd namespaces and (by default)
+        // group names, which are limited to 32 characters.
+        checkName(c, `${k}.name`, name, 32);
         const d = defaultDaemon(name, i);
         const bridge = isObj(r.bridge) ? r.bridge : {};
         if (r.bridge !== undefined && !isObj(r.bridge)) c.add(`${k}.bridge`, "must be an object { name, cidr }");
         const bname = str(c, `${k}.bridge.name`, bridge.name, d.bridge.name) ?? d.bridge.name;
-        if (!IFNAME_RE.test(bname)) c.add(`${k}.bridge.name`, `${show(bname)} is not a valid interface name (max 15 chars)`);
+        if (bname.length > 15) c.add(`${k}.bridge.name`, `${show(bname)} is too long (${bname.length} characters; interface names have at most 15)`);
+        else if (!IFNAME_RE.test(bname)) c.add(`${k}.bridge.name`, `${show(bname)} is not a valid interface name (letters, digits, '_', '.', '-')`);
+        else if (/^(docker|br-|veth|lo$|eth|en|wl)/.test(bname)) {
+            c.add(`${k}.bridge.name`, `${show(bname)} is a name the host's default Docker or network uses; pick another (e.g. cai${i})`);
+        }
         const cidr = str(c, `${k}.bridge.cidr`, bridge.cidr, d.bridge.cidr) ?? d.bridge.cidr;
         if (!parseCidr(cidr)) c.add(`${k}.bridge.cidr`, `${show(cidr)} is not an IPv4 CIDR like 172.30.0.1/16 (prefix 8-30)`);
-        out.push({
+        const defaultRuntime = str(c, `${k}.defaultRuntime`, r.defaultRuntime, d.defaultRuntime) ?? d.defaultRuntime;
+        if (!DEFAULT_RUNTIMES.includes(defaultRuntime)) {
+            c.add(`${k}.defaultRuntime`, `${show(defaultRuntime)} is not a runtime this daemon has; use one of ${DEFAULT_RUNTIMES.join(", ")}`);
+        }
+        const storageDriver = str(c, `${k}.storageDriver`, r.storageDriver);
+        if (storageDriver !== undefined && !STORAGE_DRIVERS.includes(storageDriver)) {
+            c.add(`${k}.storageDriver`, `${show(storageDriver)} is not a dockerd storage driver; use one of ${STORAGE_DRIVERS.join(", ")}, or unset it`);
+        }
+        const socketGroup = str(c, `${k}.socketGroup`, r.socketGroup, d.socketGroup) ?? d.socketGroup;
+        if (socketGroup.length > 32) c.add(`${k}.socketGroup`, `${show(socketGroup)} is too long (${socketGroup.length} characters; group names have at most 32)`);
+        else if (!GROUP_RE.test(socketGroup)) c.add(`${k}.socketGroup`, `${show(socketGroup)} is not a valid group name (lowercase letters, digits, '_', '-')`);
+        const contextName = str(c, `${k}.contextName`, r.contextName, d.contextName) ?? d.contextName;
+        if (contextName === "default") c.add(`${k}.contextName`, `"default" is docker's own context; pick another name`);
+        else if (!CONTEXT_RE.test(contextName)) {
+            c.add(`${k}.contextName`, `${show(contextName)} is not a valid docker context name (at least 2 characters: letters, digits, '_', '.', '+', '-'; no '/')`);
+        }
+        const daemon: DaemonConfig = {
             name,
             socket: absPath(c, `${k}.socket`, r.socket, d.socket),
             configFile: absPath(c, `${k}.configFile`, r.configFile, d.configFile),
@@ -481,12 +541,27 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
             execRoot: absPath(c, `${k}.execRoot`, r.execRoot, d.execRoot),
             pidfile: absPath(c, `${k}.pidfile`, r.pidfile, d.pidfile),
             bridge: { name: bname, cidr },
-            defaultRuntime: str(c, `${k}.defaultRuntime`, r.defaultRuntime, d.defaultRuntime) ?? d.defaultRuntime,
-            storageDriver: str(c, `${k}.storageDriver`, r.storageDriver),
-            socketGroup: str(c, `${k}.socketGroup`, r.socketGroup, d.socketGroup) ?? d.socketGroup,
-            contextName: str(c, `${k}.contextName`, r.contextName, d.contextName) ?? d.contextName,
+            defaultRuntime,
+            storageDriver,
+            socketGroup,
+            contextName,
             removeDataOnDestroy: bool(c, `${k}.removeDataOnDestroy`, r.removeDataOnDestroy, false),
-        });
+        };
+        // The default Docker is never touched: none of its paths may be ours.
+        for (const field of ["socket", "configFile", "dataRoot", "execRoot", "pidfile"] as const) {
+            const hit = defaultDockerCollision(daemon[field]);
+            if (hit) {
+                c.add(`${k}.${field}`, `${show(daemon[field])} is or overlaps ${hit.path}, ${hit.what}; ` +
+                    `an isolated daemon needs its own (default ${d[field]})`);
+            }
+        }
+        const dr = canonicalPath(daemon.dataRoot);
+        const volatile = VOLATILE_PATHS.find((v) => dr === v || dr.startsWith(`${v}/`));
+        if (volatile) {
+            c.add(`${k}.dataRoot`, `${show(daemon.dataRoot)} is under ${volatile}, which does not keep data across reboots; ` +
+                `use a persistent path (default ${d.dataRoot})`);
+        }
+        out.push(daemon);
     });
     // Instances must not share anything that identifies a daemon on the host.
     const unique = (field: string, get: (d: DaemonConfig) => string, what: string): void => {
@@ -503,8 +578,14 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
         });
     };
     unique("name", (d) => d.name, "name");
-    unique("socket", (d) => d.socket, "socket");
-    unique("dataRoot", (d) => d.dataRoot, "data-root");
+    unique("socket", (d) => canonicalPath(d.socket), "socket");
+    unique("dataRoot", (d) => canonicalPath(d.dataRoot), "data-root");
+    out.forEach((d, i) => out.slice(0, i).forEach((e, j) => {
+        if (d.dataRoot !== e.dataRoot && pathsNest(d.dataRoot, e.dataRoot)) {
+            c.add(`${key}[${i}].dataRoot`, `${show(d.dataRoot)} is nested with daemons[${j}].dataRoot ${show(e.dataRoot)}; ` +
+                "each instance needs a separate data-root");
+        }
+    }));
     unique("execRoot", (d) => d.execRoot, "exec-root");
     unique("pidfile", (d) => d.pidfile, "pidfile");
     unique("configFile", (d) => d.configFile, "config file");
@@ -540,9 +621,17 @@ function validateAgents(c: Collector, raw: unknown, daemons: DaemonConfig[],
         unknownKeys(c, k, r, ["name", "image", "daemon", "workspace", "sshPort", "cpus", "memory", "authorizedKeys"]);
         const name = str(c, `${k}.name`, r.name);
         if (name === undefined) c.add(`${k}.name`, "missing; every agent needs a name");
-        else if (!NAME_RE.test(name)) c.add(`${k}.name`, `${show(name)} must be lowercase letters, digits and '-'`);
+        else checkName(c, `${k}.name`, name, 63);   // the container's hostname
         const image = str(c, `${k}.image`, r.image);
         if (image === undefined) c.add(`${k}.image`, "missing; name the agent's system-container image");
+        else if (/\s/.test(image)) c.add(`${k}.image`, `${show(image)} is not an image reference (it contains whitespace)`);
+        else if (!image.includes("@sha256:")) {
+            const tag = /:([^/:@]+)$/.exec(image)?.[1];
+            if (tag === undefined || tag === "latest") {
+                c.warn(`${k}.image`, `${show(image)} is not pinned (${tag === undefined ? "no tag" : ":latest"}): ` +
+                    "the image can change under the agent between runs; pin a version tag (and optionally @sha256:<digest>)");
+            }
+        }
         const daemon = str(c, `${k}.daemon`, r.daemon, daemons[0]?.name) ?? "";
         if (!daemons.some((d) => d.name === daemon)) {
             c.add(`${k}.daemon`, `${show(daemon)} is not a configured daemon; use one of ${daemons.map((d) => d.name).join(", ")}`);
@@ -552,20 +641,22 @@ function validateAgents(c: Collector, raw: unknown, daemons: DaemonConfig[],
         if (r.sshPort !== undefined && r.sshPort !== "auto") {
             sshPort = int(c, `${k}.sshPort`, r.sshPort, undefined, SSH_PORT_MIN, SSH_PORT_MAX,
                 `pick a port in ${SSH_PORT_MIN}-${SSH_PORT_MAX} or "auto"`) ?? "auto";
+            if (sshPort !== "auto" && RESERVED_SSH_PORTS.includes(sshPort)) {
+                c.add(`${k}.sshPort`, `${sshPort} is reserved (2375/2376 Docker API, 2377 swarm); pick another port or "auto"`);
+                sshPort = "auto";
+            }
         }
         let cpus: number | undefined;
         if (r.cpus !== undefined) {
-            cpus = parseCpus(r.cpus);
-            if (cpus === undefined) c.add(`${k}.cpus`, `${show(r.cpus)} does not parse; use a number like 2, 1.5 or "500m"`);
-            else if (capacity?.cpus !== undefined && cpus > capacity.cpus) {
+            cpus = positive(c, `${k}.cpus`, r.cpus, parseCpus, 'a number like 2, 1.5 or "500m"');
+            if (cpus !== undefined && capacity?.cpus !== undefined && cpus > capacity.cpus) {
                 c.add(`${k}.cpus`, `${cpus} exceeds the host's ${capacity.cpus} CPUs; lower it or unset it for the default share`);
             }
         }
         let memoryBytes: number | undefined;
         if (r.memory !== undefined) {
-            memoryBytes = parseMemory(r.memory);
-            if (memoryBytes === undefined) c.add(`${k}.memory`, `${show(r.memory)} does not parse; use a size like "8g" or "512Mi"`);
-            else if (capacity?.memoryBytes !== undefined && memoryBytes > capacity.memoryBytes) {
+            memoryBytes = positive(c, `${k}.memory`, r.memory, parseMemory, 'a size like "8g" or "512Mi"');
+            if (memoryBytes !== undefined && capacity?.memoryBytes !== undefined && memoryBytes > capacity.memoryBytes) {
                 c.add(`${k}.memory`, `${show(r.memory)} exceeds the host's memory (${capacity.memoryBytes} bytes); lower it`);
             }
         }
@@ -576,12 +667,12 @@ function validateAgents(c: Collector, raw: unknown, daemons: DaemonConfig[],
             } else {
                 authorizedKeys = r.authorizedKeys as string[];
                 authorizedKeys.forEach((pk, j) => {
-                    if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-\S+) [A-Za-z0-9+/=]+/.test(pk)) {
-                        c.add(`${k}.authorizedKeys[${j}]`, "is not an OpenSSH public key; paste the .pub file's line");
-                    }
                     if (/PRIVATE KEY/.test(pk)) {
                         c.add(`${k}.authorizedKeys[${j}]`, "is a PRIVATE key; give the public key (.pub) instead, and rotate this one");
+                        return;
                     }
+                    const problem = publicKeyProblem(pk);
+                    if (problem) c.add(`${k}.authorizedKeys[${j}]`, `${problem}; paste the whole line of the .pub file`);
                 });
             }
         }
@@ -624,10 +715,8 @@ function validateCapacity(c: Collector, raw: unknown): HostConfig["capacity"] {
         return undefined;
     }
     unknownKeys(c, "capacity", raw, ["cpus", "memory"]);
-    const cpus = raw.cpus === undefined ? undefined : parseCpus(raw.cpus);
-    if (raw.cpus !== undefined && cpus === undefined) c.add("capacity.cpus", `${show(raw.cpus)} does not parse as a CPU count`);
-    const memoryBytes = raw.memory === undefined ? undefined : parseMemory(raw.memory);
-    if (raw.memory !== undefined && memoryBytes === undefined) c.add("capacity.memory", `${show(raw.memory)} does not parse as a size like "16g"`);
+    const cpus = raw.cpus === undefined ? undefined : positive(c, "capacity.cpus", raw.cpus, parseCpus, "a CPU count like 8");
+    const memoryBytes = raw.memory === undefined ? undefined : positive(c, "capacity.memory", raw.memory, parseMemory, 'a size like "16g"');
     return { cpus, memoryBytes };
 }
 
@@ -669,14 +758,14 @@ export function validateConfig(raw: RawConfig, secretKeys: ReadonlySet<string> =
 
 /** Like validateConfig, but returns the problems (and a best-effort config) instead of throwing. */
 export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()):
-    { config: HostConfig; problems: ConfigProblem[] } {
+    { config: HostConfig; problems: ConfigProblem[]; warnings: ConfigProblem[] } {
     const c = new Collector();
     const ssh = validateSsh(c, raw.ssh, secretKeys);
     const capacity = validateCapacity(c, raw.capacity);
     const engine = validateEngine(c, raw.engine);
-    const sysbox = validateSysbox(c, raw.sysbox);
+    const sysbox = validateSysbox(c, raw.sysbox, secretKeys);
     const daemons = validateDaemons(c, raw.daemons);
     const agents = validateAgents(c, raw.agents, daemons, capacity);
     const release = validateRelease(c, raw.release);
-    return { config: { ssh, capacity, engine, sysbox, daemons, agents, release }, problems: c.problems };
+    return { config: { ssh, capacity, engine, sysbox, daemons, agents, release }, problems: c.problems, warnings: c.warnings };
 }

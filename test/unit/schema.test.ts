@@ -48,7 +48,7 @@ test("a non-root user defaults to sudo", () => {
 });
 
 test("missing host address", () => {
-    expectProblem({}, "containai:ssh.host", /missing; set it with: pulumi config set --path ssh.host/);
+    expectProblem({}, "containai:ssh.host", /missing; set it with: pulumi config set --path containai:ssh.host/);
     expectProblem({ ssh: { hostKey: SSH.hostKey } }, "containai:ssh.host", /missing/);
 });
 

@@ -3,8 +3,9 @@ import * as assert from "node:assert/strict";
 import { validateConfig } from "../../components/config/schema";
 import { checksumArches, sysboxCandidates } from "../../components/host/sysboxSource";
 import { findKnownHost, resolveConnection } from "../../components/config/load";
+import { TEST_HOSTKEY } from "../helpers";
 
-const SSH = { host: "h", hostKey: "ssh-ed25519 AAAA" };
+const SSH = { host: "h", hostKey: TEST_HOSTKEY };
 const A = "a".repeat(64), B = "b".repeat(64);
 
 test("upstream: GitHub release name, pinned checksum", () => {
@@ -51,12 +52,16 @@ test("known_hosts lookup honours non-standard ports", () => {
 });
 
 test("connection: key file and known_hosts resolve; missing ones name the key", () => {
-    const files = { read: (p: string) => ({ "/k": "PRIVATE", "/kh": "[h]:2222 ssh-ed25519 HK\n" } as Record<string, string>)[p] };
+    const files = { read: (p: string) => ({ "/k": "PRIVATE", "/kh": `[h]:2222 ${TEST_HOSTKEY}\n`, "/kh-bad": "[h]:2222 ssh-ed25519 HK\n" } as Record<string, string>)[p] };
     const ssh = validateConfig({ ssh: { host: "h", port: 2222, privateKeyFile: "/k", knownHostsFile: "/kh" } }).ssh;
     const ok = resolveConnection(ssh, files, {});
     assert.deepEqual(ok.problems, []);
     assert.equal(ok.connection?.privateKey, "PRIVATE");
-    assert.equal(ok.connection?.hostKey, "ssh-ed25519 HK");
+    assert.equal(ok.connection?.hostKey, TEST_HOSTKEY);
+    // A known_hosts entry whose key does not decode names the file's key.
+    const garbled = resolveConnection({ ...ssh, knownHostsFile: "/kh-bad" }, files, {});
+    assert.deepEqual(garbled.problems.map((p) => p.key), ["containai:ssh.knownHostsFile"]);
+    assert.match(garbled.problems[0].message, /the entry for h has key data that is not valid base64/);
     const bad = resolveConnection({ ...ssh, privateKeyFile: "/nope", knownHostsFile: "/nokh" }, files, {});
     assert.deepEqual(bad.problems.map((p) => p.key).sort(), ["containai:ssh.knownHostsFile", "containai:ssh.privateKeyFile"]);
     const none = resolveConnection({ ...ssh, privateKeyFile: undefined }, files, {});
