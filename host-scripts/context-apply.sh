@@ -3,6 +3,7 @@
 # Env: CONTEXT_NAME SOCKET
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+host_lock
 endpoint="unix://$SOCKET"
 if docker context inspect "$CONTEXT_NAME" >/dev/null 2>&1; then
   current=$(docker context inspect -f '{{.Endpoints.docker.Host}}' "$CONTEXT_NAME")

@@ -4,10 +4,15 @@
 # changed (or the daemon is down), wait for health, and roll back to the last
 # good files if the daemon does not come back (it keeps serving; we exit 4).
 #
+# Every file is replaced atomically (temp + fsync + rename), rollback included.
+#
 # Env: DAEMON_NAME UNIT_NAME CONFIG_FILE SOCKET SOCKET_GROUP DATA_ROOT
-#      EXPECT_RUNTIME DOCKERD DAEMON_JSON_B64 UNIT_B64 OPERATOR_USER
+#      EXPECT_RUNTIME DOCKERD DAEMON_JSON UNIT_TEXT OPERATOR_USER
+#      NETWORK_SCRIPT NETWORK_SCRIPT_PATH (the bridge/firewall script the unit runs)
+#      BRIDGE BRIDGE_GW BRIDGE_SUBNET
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+host_lock
 
 unit_path="/etc/systemd/system/$UNIT_NAME"
 state="$CONTAINAI_STATE/daemons/$DAEMON_NAME"
@@ -18,12 +23,13 @@ mkdir -p "$state" "$stage" "$(dirname "$CONFIG_FILE")"
 for f in "$CONFIG_FILE" "$unit_path"; do
   key=$(echo "$f" | tr '/' '_')
   if [ -f "$f" ] && [ ! -f "$state/managed$key" ] && [ ! -f "$state/orig$key" ]; then
-    cp -p "$f" "$state/orig$key"
+    atomic_install "$f" "$state/orig$key" "$(stat -c %a "$f")"
   fi
 done
 
-write_b64 "$stage/daemon.json" "$DAEMON_JSON_B64"
-write_b64 "$stage/$UNIT_NAME" "$UNIT_B64"
+write_text "$stage/daemon.json" "$DAEMON_JSON"
+write_text "$stage/$UNIT_NAME" "$UNIT_TEXT"
+write_text "$stage/network" "$NETWORK_SCRIPT" 0755
 
 # --- validation (nothing running is touched yet) -------------------------
 if "$DOCKERD" --help 2>&1 | grep -q -- '--validate'; then
@@ -40,6 +46,9 @@ else
     case "$known" in *" $k "*) ;; *) die "daemon.json for $DAEMON_NAME has unknown key '$k' (this dockerd has no --validate)" 5 ;; esac
   done
 fi
+# The unit runs the network script: on a first install it must exist for
+# systemd-analyze to accept the unit (nothing uses it before the swap below).
+[ -e "$NETWORK_SCRIPT_PATH" ] || atomic_install "$stage/network" "$NETWORK_SCRIPT_PATH" 0755
 if command -v systemd-analyze >/dev/null 2>&1; then
   if ! out=$(systemd-analyze verify "$stage/$UNIT_NAME" 2>&1); then
     die "unit $UNIT_NAME rejected by systemd-analyze verify: $out" 5
@@ -53,6 +62,7 @@ fi
 changed=0
 cmp -s "$stage/daemon.json" "$CONFIG_FILE" 2>/dev/null || changed=1
 cmp -s "$stage/$UNIT_NAME" "$unit_path" 2>/dev/null || changed=1
+cmp -s "$stage/network" "$NETWORK_SCRIPT_PATH" 2>/dev/null || changed=1
 getent group "$SOCKET_GROUP" >/dev/null || groupadd --system "$SOCKET_GROUP"
 if [ -n "${OPERATOR_USER:-}" ] && [ "$OPERATOR_USER" != root ] && id "$OPERATOR_USER" >/dev/null 2>&1; then
   id -nG "$OPERATOR_USER" | tr ' ' '\n' | grep -qx "$SOCKET_GROUP" || usermod -aG "$SOCKET_GROUP" "$OPERATOR_USER"
@@ -75,11 +85,12 @@ wait_healthy() {
 }
 
 if [ "$changed" = 1 ]; then
-  for f in "$CONFIG_FILE" "$unit_path"; do
-    [ -f "$f" ] && cp -p "$f" "$f.containai-last-good"
+  for f in "$CONFIG_FILE" "$unit_path" "$NETWORK_SCRIPT_PATH"; do
+    if [ -f "$f" ]; then atomic_install "$f" "$f.containai-last-good" "$(stat -c %a "$f")"; fi
   done
-  install -m 0644 "$stage/daemon.json" "$CONFIG_FILE"
-  install -m 0644 "$stage/$UNIT_NAME" "$unit_path"
+  atomic_install "$stage/network" "$NETWORK_SCRIPT_PATH" 0755
+  atomic_install "$stage/daemon.json" "$CONFIG_FILE" 0644
+  atomic_install "$stage/$UNIT_NAME" "$unit_path" 0644
   for f in "$CONFIG_FILE" "$unit_path"; do touch "$state/managed$(echo "$f" | tr '/' '_')"; done
   systemctl daemon-reload
   systemctl enable "$UNIT_NAME" >/dev/null 2>&1
@@ -88,8 +99,11 @@ if [ "$changed" = 1 ]; then
   if ! wait_healthy; then
     reason=$(journalctl -u "$UNIT_NAME" -n 15 --no-pager -o cat 2>/dev/null | tail -n 15)
     if [ -f "$CONFIG_FILE.containai-last-good" ] && [ -f "$unit_path.containai-last-good" ]; then
-      cp -p "$CONFIG_FILE.containai-last-good" "$CONFIG_FILE"
-      cp -p "$unit_path.containai-last-good" "$unit_path"
+      atomic_install "$CONFIG_FILE.containai-last-good" "$CONFIG_FILE" 0644
+      atomic_install "$unit_path.containai-last-good" "$unit_path" 0644
+      if [ -f "$NETWORK_SCRIPT_PATH.containai-last-good" ]; then
+        atomic_install "$NETWORK_SCRIPT_PATH.containai-last-good" "$NETWORK_SCRIPT_PATH" 0755
+      fi
       systemctl daemon-reload
       systemctl reset-failed "$UNIT_NAME" >/dev/null 2>&1 || true
       systemctl restart "$UNIT_NAME" || true
@@ -103,6 +117,11 @@ if [ "$changed" = 1 ]; then
   echo "daemon $DAEMON_NAME: configuration applied and restarted" >&2
 else
   systemctl enable "$UNIT_NAME" >/dev/null 2>&1
+  # Same files: still put the bridge address and our firewall chains back if
+  # they drifted (idempotent; dockerd keeps running).
+  if [ "$(systemctl is-active "$UNIT_NAME" 2>/dev/null || true)" = active ]; then
+    "$NETWORK_SCRIPT_PATH" start "$BRIDGE" "$BRIDGE_GW" "$BRIDGE_SUBNET"
+  fi
   if ! healthy; then
     systemctl reset-failed "$UNIT_NAME" >/dev/null 2>&1 || true
     systemctl restart "$UNIT_NAME" || true

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Env: UNIT_NAME CONFIG_FILE SOCKET
+# Env: UNIT_NAME CONFIG_FILE SOCKET BRIDGE BRIDGE_GW BRIDGE_SUBNET NETWORK_SCRIPT_PATH
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 echo "config_sha256=$(sha256_of "$CONFIG_FILE")"
@@ -12,3 +12,17 @@ if [ -S "$SOCKET" ] && command -v docker >/dev/null 2>&1; then
 fi
 echo "default_runtime=$(echo "$info" | cut -s -d' ' -f1)"
 echo "data_root=$(echo "$info" | cut -s -d' ' -f2)"
+echo "network_script_sha256=$(sha256_of "$NETWORK_SCRIPT_PATH")"
+# The bridge's addresses (all of them: a stale one is drift) and the subnet
+# dockerd actually uses for its default network.
+echo "bridge_addresses=$(ip -4 -o addr show dev "$BRIDGE" 2>/dev/null | awk '{print $4}' | sort | paste -sd, -)"
+subnet=""
+if [ -S "$SOCKET" ] && command -v docker >/dev/null 2>&1; then
+  subnet=$(timeout 10 docker -H "unix://$SOCKET" network inspect bridge -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' 2>/dev/null || true)
+fi
+echo "docker_subnet=$subnet"
+if [ -x "$NETWORK_SCRIPT_PATH" ]; then
+  echo "firewall=$("$NETWORK_SCRIPT_PATH" check "$BRIDGE" "$BRIDGE_GW" "$BRIDGE_SUBNET" 2>&1 | tr '\n' ' ' | sed 's/ $//' || true)"
+else
+  echo "firewall=no network script"
+fi

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Stop and remove one instance's unit and config; restore files that existed
 # before us. The data-root is KEPT unless REMOVE_DATA=1.
-# Env: DAEMON_NAME UNIT_NAME CONFIG_FILE DATA_ROOT BRIDGE REMOVE_DATA
+# Its firewall chains and bridge go too: nothing of ours stays in iptables.
+# Env: DAEMON_NAME UNIT_NAME CONFIG_FILE DATA_ROOT BRIDGE REMOVE_DATA NETWORK_SCRIPT_PATH
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+host_lock
 unit_path="/etc/systemd/system/$UNIT_NAME"
 state="$CONTAINAI_STATE/daemons/$DAEMON_NAME"
 systemctl disable --now "$UNIT_NAME" >/dev/null 2>&1 || true
@@ -14,6 +16,12 @@ for f in "$CONFIG_FILE" "$unit_path"; do
   rm -f "$state/managed$key"
 done
 systemctl daemon-reload
+# (An instance converged before the script existed has no chains of ours.)
+if [ -x "${NETWORK_SCRIPT_PATH:-}" ]; then "$NETWORK_SCRIPT_PATH" remove "$BRIDGE"; fi
+if [ -n "${NETWORK_SCRIPT_PATH:-}" ]; then
+  rm -f "$NETWORK_SCRIPT_PATH" "$NETWORK_SCRIPT_PATH.containai-last-good"
+  rmdir "$(dirname "$NETWORK_SCRIPT_PATH")" 2>/dev/null || true
+fi
 ip link del "$BRIDGE" >/dev/null 2>&1 || true
 # dockerd < 23's trust key, kept beside our config (deprecated-key-path).
 rm -f "$(dirname "$CONFIG_FILE")/key.json"

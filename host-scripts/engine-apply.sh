@@ -5,6 +5,7 @@
 # Env: ENGINE_PACKAGE (docker.io | docker-ce)
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+host_lock
 
 state="$CONTAINAI_STATE/engine"
 mkdir -p "$state"

@@ -3,6 +3,7 @@
 # Env: ENGINE_PACKAGE, ENGINE_REMOVE (1 to remove)
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+host_lock
 marker="$CONTAINAI_STATE/engine/installed-by-containai"
 if [ "${ENGINE_REMOVE:-0}" = 1 ] && [ -f "$marker" ]; then
   apt-get -o DPkg::Lock::Timeout=300 remove -y -qq "$ENGINE_PACKAGE" >&2

@@ -33,12 +33,52 @@ sha256_of() {
   if [ -f "$1" ]; then sha256sum "$1" | cut -d' ' -f1; else echo absent; fi
 }
 
-# Decode base64 content ($2) into file $1 atomically with mode $3.
-write_b64() {
-  local dest=$1 content=$2 mode=${3:-0644} tmp
-  mkdir -p "$(dirname "$dest")"
-  tmp=$(mktemp "$dest.XXXXXX")
-  printf '%s' "$content" | base64 -d > "$tmp"
+# Atomically replace file $2 with the content of file $1, mode $3: a temp
+# file in the same directory, fsync, rename, fsync of the directory. A reader
+# sees the old file or the new one, never a missing, empty or partial file.
+atomic_install() {
+  local src=$1 dest=$2 mode=${3:-0644} dir tmp
+  dir=$(dirname "$dest")
+  mkdir -p "$dir"
+  tmp=$(mktemp "$dir/.$(basename "$dest").containai-tmp.XXXXXX")
+  if ! cat "$src" > "$tmp"; then rm -f "$tmp"; return 1; fi
   chmod "$mode" "$tmp"
+  sync "$tmp"
   mv -f "$tmp" "$dest"
+  sync "$dir"
+}
+
+# Atomically write text $2 (exactly, no newline added) to file $1, mode $3.
+write_text() {
+  local dest=$1 content=$2 mode=${3:-0644} src
+  src=$(mktemp)
+  printf '%s' "$content" > "$src"
+  atomic_install "$src" "$dest" "$mode"
+  rm -f "$src"
+}
+
+# A URL with any user:password@ replaced, for messages (never print credentials).
+redact_url() {
+  printf '%s\n' "$1" | sed -E 's#^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@#\1***@#'
+}
+
+# One containai change at a time on this host: every apply and remove script
+# takes this lock first. It is held until the script exits, so steps of one
+# run, a second `pulumi up`, and providers left running by a killed CLI (they
+# finish their current step) never change the host side by side.
+CONTAINAI_LOCK=${CONTAINAI_LOCK:-/run/lock/containai.lock}
+host_lock() {
+  local timeout=${CONTAINAI_LOCK_TIMEOUT:-900} holders
+  mkdir -p "$(dirname "$CONTAINAI_LOCK")" 2>/dev/null || true
+  # Created world-readable once; flock works on a read-only descriptor, so the
+  # login user (contexts, no sudo) and root share it.
+  [ -e "$CONTAINAI_LOCK" ] || (umask 022 && : > "$CONTAINAI_LOCK") 2>/dev/null || true
+  exec 9<"$CONTAINAI_LOCK"
+  flock -w 5 9 && return 0
+  holders=$(lslocks -n -o PID,PATH 2>/dev/null | awk -v f="$CONTAINAI_LOCK" '$2 == f {print $1}' | sort -u \
+    | while read -r pid; do printf '%s (%s) ' "$pid" "$(ps -o args= -p "$pid" 2>/dev/null | cut -c1-60)"; done)
+  warn "the host lock $CONTAINAI_LOCK is held${holders:+ by PID }${holders% }: another step of this run, another" \
+    "pulumi run on this host, or one whose CLI was killed is changing it; waiting up to ${timeout}s (docs/operations.md)"
+  flock -w "$timeout" 9 || die "gave up after ${timeout}s waiting for the host lock $CONTAINAI_LOCK; find the other run" \
+    "(another pulumi up on this host's stack, or a killed one: 'pulumi cancel' on its stack), let it finish, then retry" 6
 }

@@ -26,3 +26,22 @@ if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo N)" = Y 
 else
   echo apparmor=no
 fi
+# IPv4 routes other than the default one, "dst@dev" (bridge CIDRs must not overlap them).
+routes=$(ip -4 route show table main 2>/dev/null | awk '$1 ~ /^[0-9]/ {dev=""; for (i = 1; i < NF; i++) if ($i == "dev") dev = $(i + 1); printf "%s@%s ", $1, dev}')
+echo "routes=${routes% }"
+# Data-roots of running dockerds that are not ours (OWN_CONFIG_FILES: our
+# daemons' --config-file paths), the default one included.
+others=""
+while read -r _pid args; do
+  [ -n "$args" ] || continue
+  cfg=$(printf '%s\n' "$args" | grep -oE -- '--config-file[= ][^ ]+' | sed -E 's/^--config-file[= ]//' | head -n1 || true)
+  if [ -n "$cfg" ]; then
+    case " ${OWN_CONFIG_FILES:-} " in *" $cfg "*) continue ;; esac
+  fi
+  dr=$(printf '%s\n' "$args" | grep -oE -- '--data-root[= ][^ ]+' | sed -E 's/^--data-root[= ]//' | head -n1 || true)
+  if [ -z "$dr" ] && command -v jq >/dev/null 2>&1; then
+    dr=$(jq -r '."data-root" // empty' "${cfg:-/etc/docker/daemon.json}" 2>/dev/null || true)
+  fi
+  others="$others ${dr:-/var/lib/docker}"
+done < <(pgrep -a -x dockerd 2>/dev/null || true)
+echo "other_data_roots=${others# }"

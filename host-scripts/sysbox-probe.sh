@@ -15,3 +15,8 @@ fi
 echo "version_ok=$ok"
 echo "active=$(systemctl is-active sysbox.service 2>/dev/null || true)"
 echo "enabled=$(systemctl is-enabled sysbox.service 2>/dev/null || true)"
+# Agent containers stopped for an upgrade and not started again (a run died
+# midway): drift until the next run starts them.
+pending=0
+[ -f "$CONTAINAI_STATE/sysbox/stopped-containers" ] && pending=$(grep -c . "$CONTAINAI_STATE/sysbox/stopped-containers" || true)
+echo "agents_pending_restart=$pending"

@@ -2,9 +2,10 @@
 # Env: SYSBOX_REMOVE (1 to remove binaries and units installed by sysbox-apply.sh)
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+host_lock
 state="$CONTAINAI_STATE/sysbox"
 if [ -f "$state/fusermount3.orig" ]; then
-  cp -p "$state/fusermount3.orig" /etc/apparmor.d/local/fusermount3 && rm -f "$state/fusermount3.orig"
+  atomic_install "$state/fusermount3.orig" /etc/apparmor.d/local/fusermount3 0644 && rm -f "$state/fusermount3.orig"
 elif grep -qs containai-infra /etc/apparmor.d/local/fusermount3; then
   rm -f /etc/apparmor.d/local/fusermount3
 fi

@@ -4,15 +4,16 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Arch, DaemonConfig, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
-import { dockerdPath, engineMajor, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
+import { dockerdPath, engineMajor, networkScriptPath, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
+import { gatewayOf, subnetOf } from "./rules";
+import { hasUserinfo } from "../config/checks";
 import { renderApparmorFusermount3 } from "../render/host";
 import { HealthCheck, HostState, PreflightCheck } from "./providers";
 import type { Connection } from "./remote";
-import { hostScript, scriptSet } from "./scripts";
+import { hostFile, hostScript, scriptSet } from "./scripts";
 import { checksumArches, sysboxCandidates } from "./sysboxSource";
 
 const sha256 = (s: string): string => crypto.createHash("sha256").update(s).digest("hex");
-const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
 
 /** Minimum free space under /var/lib for images and the data-root. */
 export const MIN_FREE_MB = 2048;
@@ -22,6 +23,8 @@ export const MIN_FREE_MB = 2048;
 export interface PreflightArgs {
     connection: pulumi.Input<Connection>;
     sysbox: SysboxConfig;
+    /** The isolated daemons: their bridges and data-roots are checked against the host. */
+    daemons: DaemonConfig[];
 }
 
 /** Read-only host checks; refuses incompatible hosts before anything changes. */
@@ -44,6 +47,9 @@ export class Preflight extends pulumi.ComponentResource {
                 checksumArches: checksumArches(s),
                 checksumKey: s.source === "custom" ? `${NS}:sysbox.custom.sha256` : `${NS}:sysbox.sha256`,
                 minFreeMb: MIN_FREE_MB,
+                bridges: args.daemons.map((d, i) => ({ key: `${NS}:daemons[${i}].bridge.cidr`, name: d.bridge.name, cidr: d.bridge.cidr })),
+                dataRoots: args.daemons.map((d, i) => ({ key: `${NS}:daemons[${i}].dataRoot`, path: d.dataRoot })),
+                ownConfigFiles: args.daemons.map((d) => d.configFile),
             },
         }, { parent: this });
         this.facts = check.facts.apply((f) => ({ ...f }) as Record<string, string>);
@@ -109,23 +115,28 @@ export class SysboxPackage extends pulumi.ComponentResource {
     constructor(name: string, args: SysboxPackageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:SysboxPackage", name, {}, opts);
         if (args.sysbox.source === "custom" && !args.sysbox.custom) {
-            throw new Error("SysboxPackage: source is custom but no custom release is configured");
+            throw new pulumi.RunError("SysboxPackage: source is custom but no custom release is configured");
         }
         const candidates = pulumi.output(args.arch).apply((arch) => sysboxCandidates(args.sysbox, arch));
-        const env = pulumi.all([candidates, args.apparmorDropin, args.apparmorDacOverride, args.after])
+        const plainEnv = pulumi.all([candidates, args.apparmorDropin, args.apparmorDacOverride, args.after])
             .apply(([cands, dropin, dac, after]) => ({
                 SYSBOX_CANDIDATES: cands.map((c) => `${c.url} ${c.sha256} ${c.label} ${c.version}`).join("\n"),
                 AGENT_SOCKETS: args.agentSockets.join(" "),
-                APPARMOR_DROPIN_B64: dropin ? b64(renderApparmorFusermount3(dac)) : "",
+                APPARMOR_DROPIN: dropin ? renderApparmorFusermount3(dac) : "",
                 SYSBOX_REMOVE: args.sysbox.removeOnDestroy ? "1" : "0",
                 AFTER: after,
             }));
+        // A mirror or custom URL with user:password@ (accepted only from a
+        // secret config value) keeps the whole env secret in state and plans.
+        const s = args.sysbox;
+        const credentials = [s.mirrorUrl, s.custom?.urlTemplate].some((u) => u !== undefined && hasUserinfo(u));
+        const env = credentials ? pulumi.secret(plainEnv) : plainEnv;
         const state = new HostState(`${name}-install`, {
             connection: args.connection,
             label: "sysbox",
             ...scriptSet("sysbox"),
             env,
-            desired: { version_ok: "yes", active: "active", enabled: "enabled" },
+            desired: { version_ok: "yes", active: "active", enabled: "enabled", agents_pending_restart: "0" },
             notice: candidates.apply((c) => `sysbox ${c[0]?.version} from ${c.map((x) => x.label).join(" → ")}; ` +
                 `installing or changing the version stops agent containers (label containai.agent) on ` +
                 `${args.agentSockets.join(", ")} with docker stop -t 100, restarts sysbox, then starts them again`),
@@ -170,6 +181,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
         this.unitText = renderDaemonUnit(d, args.enginePackage);
         this.unit = unitName(d);
         this.socket = d.socket;
+        const networkScript = hostFile("bridge-network.sh");
         const env = pulumi.all([pulumi.all(args.after), this.daemonJson]).apply(([after, daemonJson]) => ({
             DAEMON_NAME: d.name,
             UNIT_NAME: this.unit,
@@ -178,10 +190,15 @@ export class DockerDaemon extends pulumi.ComponentResource {
             SOCKET_GROUP: d.socketGroup,
             DATA_ROOT: d.dataRoot,
             BRIDGE: d.bridge.name,
+            BRIDGE_GW: gatewayOf(d.bridge.cidr),
+            BRIDGE_SUBNET: subnetOf(d.bridge.cidr),
             EXPECT_RUNTIME: d.defaultRuntime,
             DOCKERD: dockerdPath(args.enginePackage),
-            DAEMON_JSON_B64: b64(daemonJson),
-            UNIT_B64: b64(this.unitText),
+            // Plain text (not base64), so `pulumi preview --diff` shows a line diff.
+            DAEMON_JSON: daemonJson,
+            UNIT_TEXT: this.unitText,
+            NETWORK_SCRIPT: networkScript,
+            NETWORK_SCRIPT_PATH: networkScriptPath(d),
             OPERATOR_USER: args.operatorUser,
             REMOVE_DATA: d.removeDataOnDestroy ? "1" : "0",
             AFTER: after.join(","),
@@ -198,6 +215,10 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 enabled: "enabled",
                 default_runtime: d.defaultRuntime,
                 data_root: d.dataRoot,
+                network_script_sha256: sha256(networkScript),
+                bridge_addresses: gatewayOf(d.bridge.cidr),
+                docker_subnet: subnetOf(d.bridge.cidr),
+                firewall: "ok",
             })),
         }, { parent: this });
         this.observed = state.observed;
@@ -255,8 +276,9 @@ export class ContainAIHost extends pulumi.ComponentResource {
     constructor(name: string, args: ContainAIHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:Host", name, {}, opts);
         const c = args.config;
-        if (c.daemons.length === 0) throw new Error("ContainAIHost: at least one daemon instance is required");
-        this.preflight = new Preflight(`${name}-preflight`, { connection: args.connection, sysbox: c.sysbox }, { parent: this });
+        if (c.daemons.length === 0) throw new pulumi.RunError("ContainAIHost: at least one daemon instance is required");
+        this.preflight = new Preflight(`${name}-preflight`, { connection: args.connection, sysbox: c.sysbox, daemons: c.daemons },
+            { parent: this });
         const gate = this.preflight.facts.apply((f) => `preflight:${f.kernel}`);
         const engine = new DockerEngine(`${name}-engine`, {
             connection: args.connection, package: c.engine.package, removeOnDestroy: c.engine.removeOnDestroy, after: gate,

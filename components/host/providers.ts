@@ -6,7 +6,7 @@
 // `desired`: drift shows up as an update, and `pulumi up` puts it back.
 // Design notes: docs/architecture.md.
 import * as pulumi from "@pulumi/pulumi";
-import { Connection, parseKv, runOk, withEnv } from "./remote";
+import { Connection, operatorError, parseKv, runOk, withEnv } from "./remote";
 import { evaluate, HostFacts, Policy } from "./rules";
 
 export interface HostStateInputs {
@@ -52,7 +52,7 @@ async function converge(i: HostStateInputs): Promise<HostStateOutputs> {
     const observed = await probe(i);
     const drift = driftKeys(i.desired, observed);
     if (drift.length > 0) {
-        throw new Error(`${i.label} did not converge on ${i.connection.host}: ` +
+        throw operatorError(`${i.label} did not converge on ${i.connection.host}: ` +
             drift.map((k) => `${k} is "${observed[k] ?? ""}", want "${i.desired[k]}"`).join("; "));
     }
     return { ...i, observed, warnings };
@@ -120,7 +120,8 @@ export interface PreflightOutputs extends PreflightInputs {
 }
 
 async function inspect(i: PreflightInputs): Promise<{ facts: HostFacts; verdict: ReturnType<typeof evaluate> }> {
-    const r = await runOk(i.connection, i.probeScript, "preflight probe", { noSudo: true });
+    const env = { OWN_CONFIG_FILES: (i.policy.ownConfigFiles ?? []).join(" ") };
+    const r = await runOk(i.connection, withEnv(env, i.probeScript), "preflight probe", { noSudo: true });
     const facts = parseKv(r.stdout) as unknown as HostFacts;
     return { facts, verdict: evaluate(facts, i.policy) };
 }
@@ -234,12 +235,12 @@ const healthProvider: pulumi.dynamic.ResourceProvider = {
     },
     async create(inputs: HealthInputs): Promise<pulumi.dynamic.CreateResult> {
         const problems = await healthProblems(inputs);
-        if (problems.length > 0) throw new Error(healthError(inputs.connection.host, problems));
+        if (problems.length > 0) throw operatorError(healthError(inputs.connection.host, problems));
         return { id: `health@${inputs.connection.host}:${inputs.connection.port}`, outs: inputs };
     },
     async update(_id: string, _olds: HealthInputs, news: HealthInputs): Promise<pulumi.dynamic.UpdateResult> {
         const problems = await healthProblems(news);
-        if (problems.length > 0) throw new Error(healthError(news.connection.host, problems));
+        if (problems.length > 0) throw operatorError(healthError(news.connection.host, problems));
         return { outs: news };
     },
 };

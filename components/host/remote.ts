@@ -35,6 +35,24 @@ export interface RunOptions {
     onRetry?: (message: string) => void | Promise<void>;
 }
 
+/**
+ * An error meant for the operator: its message says what happened and what to
+ * do, so it carries no stack trace (the dynamic-provider host prints
+ * `${e}: ${e.stack}` for failures in check/read/diff/delete).
+ */
+export function operatorError(message: string): Error {
+    const e = new Error(message);
+    e.stack = "";
+    return e;
+}
+
+/** "SHA256:..." fingerprint of a raw SSH public key blob, as ssh-keygen -l prints it. */
+export function fingerprint(blob: Buffer): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require("crypto");
+    return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
 /** Render `export K='v'` lines (single-quote safe) ahead of a script body. */
 export function withEnv(env: Record<string, string>, body: string): string {
     const q = (v: string): string => `'${v.replace(/'/g, `'"'"'`)}'`;
@@ -63,9 +81,10 @@ function once(conn: Connection, script: string, opts: RunOptions): Promise<RunRe
             if (err) reject(err);
             else resolve(res as RunResult);
         };
-        timer = setTimeout(() => finish(new Error(
+        timer = setTimeout(() => finish(operatorError(
             `ssh ${conn.user}@${conn.host}:${conn.port}: no result after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
         const want = conn.hostKey.trim().split(/\s+/);
+        let presented: Buffer | undefined;
         client.on("ready", () => {
             const cmd = conn.sudo && !opts.noSudo ? "sudo -n -H bash -s" : "bash -s";
             client.exec(cmd, (err: Error | undefined, stream: any) => {
@@ -78,9 +97,19 @@ function once(conn: Connection, script: string, opts: RunOptions): Promise<RunRe
                 stream.end(script);
             });
         });
-        client.on("error", (e: Error) => finish(new Error(
-            `ssh ${conn.user}@${conn.host}:${conn.port}: ${e.message}`)));
-        client.on("close", () => finish(new Error(
+        client.on("error", (e: Error) => {
+            if (presented !== undefined && presented.toString("base64") !== want[want.length - 1]) {
+                const n = presented.readUInt32BE(0);
+                const type = presented.subarray(4, 4 + n).toString("latin1");
+                return finish(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: host key verification failed: the host ` +
+                    `presented ${type} ${fingerprint(presented)}, which is not the key pinned in containai:ssh.hostKey ` +
+                    `(or containai:ssh.knownHostsFile). Nothing was run on the host. If the machine was reinstalled or its ` +
+                    `key rotated, check the new key out of band (ssh-keyscan -p ${conn.port} -t ed25519 ${conn.host}, ` +
+                    `compared with the console), then update the pin.`));
+            }
+            finish(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: ${e.message}`));
+        });
+        client.on("close", () => finish(operatorError(
             `ssh ${conn.user}@${conn.host}:${conn.port}: connection closed before the command finished`)));
         client.connect({
             host: conn.host,
@@ -91,7 +120,10 @@ function once(conn: Connection, script: string, opts: RunOptions): Promise<RunRe
             readyTimeout: 20000,
             keepaliveInterval: 10000,
             keepaliveCountMax: 3,
-            hostVerifier: (key: Buffer): boolean => key.toString("base64") === want[want.length - 1],
+            hostVerifier: (key: Buffer): boolean => {
+                presented = key;
+                return key.toString("base64") === want[want.length - 1];
+            },
         });
     });
 }
@@ -121,7 +153,7 @@ export async function runOk(conn: Connection, script: string, what: string, opts
     const r = await run(conn, script, opts);
     if (r.code !== 0) {
         const tail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-25).join("\n");
-        throw new Error(`${what} failed on ${conn.host} (exit ${r.code}):\n${tail}`);
+        throw operatorError(`${what} failed on ${conn.host} (exit ${r.code}):\n${tail}`);
     }
     return r;
 }

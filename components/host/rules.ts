@@ -11,6 +11,10 @@ export interface HostFacts {
     disk_free_mb: string;   // free MB on /var/lib
     missing_tools: string;  // space-separated
     apparmor: string;       // "yes" when AppArmor is enabled
+    /** IPv4 routes other than the default one: "10.0.0.0/8@eth0 172.17.0.0/16@docker0". */
+    routes?: string;
+    /** Data-roots of dockerds on the host that are not ours (the default one included). */
+    other_data_roots?: string;
 }
 
 export interface Policy {
@@ -21,6 +25,12 @@ export interface Policy {
     /** Stack-config key to name when the host's arch has no checksum. */
     checksumKey: string;
     minFreeMb: number;
+    /** Each isolated daemon's bridge, with the config key that sets its CIDR. */
+    bridges?: { key: string; name: string; cidr: string }[];
+    /** Each isolated daemon's data-root, with its config key. */
+    dataRoots?: { key: string; path: string }[];
+    /** Our daemons' config files: dockerds started with them are ours, not "other". */
+    ownConfigFiles?: string[];
 }
 
 export interface Verdict {
@@ -63,6 +73,89 @@ export function versionAtLeast(v: string, min: string): boolean {
         if (a[i] !== b[i]) return a[i] > b[i];
     }
     return true;
+}
+
+// ------------------------------------------------------------------ CIDRs
+
+export interface Cidr { base: number; bits: number; }
+
+/** "a.b.c.d/n" (or a bare address: /32) with n in [minBits, maxBits]. */
+export function parseNet(s: string, minBits = 0, maxBits = 32): Cidr | undefined {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(s.trim());
+    if (!m) return undefined;
+    const oct = m.slice(1, 5).map(Number);
+    const bits = m[5] === undefined ? 32 : Number(m[5]);
+    if (oct.some((o) => o > 255) || bits < minBits || bits > maxBits) return undefined;
+    const addr = ((oct[0] << 24) >>> 0) + (oct[1] << 16) + (oct[2] << 8) + oct[3];
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    return { base: (addr & mask) >>> 0, bits };
+}
+
+/** A bridge CIDR as the config takes it: prefix 8-30, the address part required. */
+export function parseCidr(s: string): Cidr | undefined {
+    return /\//.test(s) ? parseNet(s, 8, 30) : undefined;
+}
+
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+    const bits = Math.min(a.bits, b.bits);
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    return ((a.base & mask) >>> 0) === ((b.base & mask) >>> 0);
+}
+
+function dotted(ip: number): string {
+    return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+}
+
+/** First usable address of a CIDR, in CIDR notation (the bridge's gateway address). */
+export function gatewayOf(cidr: string): string {
+    const c = parseCidr(cidr);
+    if (!c) throw new Error(`not a CIDR: ${cidr}`);
+    return `${dotted(c.base + 1)}/${c.bits}`;
+}
+
+/** The network of a CIDR: "172.30.0.1/16" → "172.30.0.0/16". */
+export function subnetOf(cidr: string): string {
+    const c = parseCidr(cidr);
+    if (!c) throw new Error(`not a CIDR: ${cidr}`);
+    return `${dotted(c.base)}/${c.bits}`;
+}
+
+/** True when a equals b or one contains the other ("/" contains everything; /var/run is /run). */
+export function pathsNest(a: string, b: string): boolean {
+    const n = (p: string): string => (p.startsWith("/var/run/") ? p.slice(4) : p).replace(/\/+$/, "") || "/";
+    const x = n(a), y = n(b);
+    const within = (i: string, o: string): boolean => o === "/" || i === o || i.startsWith(`${o}/`);
+    return within(x, y) || within(y, x);
+}
+
+/** Refusals for bridge CIDRs that clash with the host's routes (other than our own bridges). */
+export function networkRefusals(f: HostFacts, p: Policy): string[] {
+    const ours = new Set((p.bridges ?? []).map((b) => b.name));
+    const routes = (f.routes ?? "").split(/\s+/).filter(Boolean).map((r) => {
+        const [dst, dev] = r.split("@");
+        return { dst, dev: dev ?? "", net: parseNet(dst) };
+    }).filter((r) => r.net && !ours.has(r.dev));
+    const out: string[] = [];
+    for (const b of p.bridges ?? []) {
+        const mine = parseCidr(b.cidr);
+        if (!mine) continue;
+        for (const r of routes) {
+            if (r.net && cidrsOverlap(mine, r.net)) {
+                out.push(`${b.key} ${b.cidr} overlaps the host's route ${r.dst} on ${r.dev || "?"}; ` +
+                    "containers could not reach that network and traffic would be misrouted; pick a range the host " +
+                    "does not use (e.g. 172.30.0.1/16, 10.213.0.1/16)");
+            }
+        }
+    }
+    for (const d of p.dataRoots ?? []) {
+        for (const other of (f.other_data_roots ?? "").split(/\s+/).filter(Boolean)) {
+            if (pathsNest(d.path, other)) {
+                out.push(`${d.key} ${d.path} overlaps ${other}, the data-root of another dockerd on this host ` +
+                    "(the default Docker or one we do not manage); give the isolated daemon its own directory");
+            }
+        }
+    }
+    return out;
 }
 
 export function evaluate(f: HostFacts, p: Policy): Verdict {
@@ -110,6 +203,7 @@ export function evaluate(f: HostFacts, p: Policy): Verdict {
     if (f.missing_tools && f.missing_tools.trim()) {
         refusals.push(`required tools missing: ${f.missing_tools.trim()}; install them (apt-get install ...) and retry`);
     }
+    refusals.push(...networkRefusals(f, p));
     const apparmorDropin = os === "ubuntu" && versionAtLeast(ver, "25.4") && f.apparmor === "yes";
     const apparmorDacOverride = apparmorDropin && versionAtLeast(ver, "25.10");
     return { refusals, warnings, apparmorDropin, apparmorDacOverride, idmappedMounts };

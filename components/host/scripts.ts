@@ -27,6 +27,16 @@ export function hostScript(name: string): string {
     return text;
 }
 
+/** A script installed on the host as a file of its own (sent as is, without lib.sh). */
+export function hostFile(name: string): string {
+    const key = `file:${name}`;
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+    const text = fs.readFileSync(path.join(projectRoot(), "host-scripts", name), "utf8");
+    cache.set(key, text);
+    return text;
+}
+
 /** The apply/probe/remove trio of one kind of host state ("daemon" → daemon-apply.sh, ...). */
 export function scriptSet(kind: string): { applyScript: string; probeScript: string; removeScript: string } {
     return {

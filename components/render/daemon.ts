@@ -1,8 +1,14 @@
 // Rendered files for one isolated Docker daemon instance. Pure functions:
 // what lands on the host is decided here and snapshot-tested.
-import { DaemonConfig, EnginePackage, gatewayOf } from "../config/schema";
+import { DaemonConfig, EnginePackage, gatewayOf, subnetOf } from "../config/schema";
 
 export const SYSBOX_RUNC_PATH = "/usr/bin/sysbox-runc";
+/** Where each instance's bridge/firewall script (host-scripts/bridge-network.sh) is installed. */
+export const NETWORK_SCRIPT_DIR = "/usr/local/libexec/containai";
+
+export function networkScriptPath(d: DaemonConfig): string {
+    return `${NETWORK_SCRIPT_DIR}/${d.name}-network`;
+}
 
 /** dockerd binary location per engine package. */
 export function dockerdPath(pkg: EnginePackage): string {
@@ -44,6 +50,15 @@ export function renderDaemonJson(d: DaemonConfig, opts: DaemonJsonOptions = {}):
         "exec-root": d.execRoot,
         "pidfile": d.pidfile,
         "bridge": d.bridge.name,
+        // The bridge's subnet is authoritative (dockerd would otherwise keep
+        // the network it stored in its data-root). `bip` cannot be combined
+        // with `bridge`; the unit gives the bridge its address.
+        "fixed-cidr": subnetOf(d.bridge.cidr),
+        // Never touch the iptables chains every dockerd on a host shares: this
+        // instance's own chains come from its network script (see the unit).
+        // Published ports go through the userland proxy.
+        "iptables": false,
+        "userland-proxy": true,
         "containerd-namespace": d.name,
         "containerd-plugins-namespace": `${d.name}-plugins`,
         "runtimes": { "sysbox-runc": { path: SYSBOX_RUNC_PATH } },
@@ -74,9 +89,8 @@ StartLimitIntervalSec=60
 
 [Service]
 Type=notify
-ExecStartPre=/bin/sh -c 'ip link show ${d.bridge.name} >/dev/null 2>&1 || ip link add name ${d.bridge.name} type bridge'
-ExecStartPre=/sbin/ip addr replace ${gw} dev ${d.bridge.name}
-ExecStartPre=/sbin/ip link set ${d.bridge.name} up
+# Bridge (its only address: ${gw}) and this instance's own firewall chains.
+ExecStartPre=${networkScriptPath(d)} start ${d.bridge.name} ${gw} ${subnetOf(d.bridge.cidr)}
 ExecStart=${dockerdPath(pkg)} --config-file=${d.configFile}
 ExecReload=/bin/kill -s HUP $MAINPID
 TimeoutStartSec=120

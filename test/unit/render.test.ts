@@ -5,7 +5,7 @@ import { renderDaemonJson, renderDaemonUnit, dockerdPath, engineMajor } from "..
 import { renderApparmorFusermount3 } from "../../components/render/host";
 import { renderAgentSshConfig } from "../../components/render/ssh";
 import { renderReleaseWorkflow } from "../../components/render/workflow";
-import { matchSnapshot } from "../helpers";
+import { matchSnapshot, TEST_HOSTKEY } from "../helpers";
 
 test("daemon.json (default instance)", () => {
     const text = renderDaemonJson(defaultDaemon());
@@ -42,11 +42,12 @@ test("systemd unit (docker.io and docker-ce)", () => {
     assert.match(unit, /^Delegate=yes$/m);
     assert.match(unit, /^After=.*sysbox\.service/m);
     assert.doesNotMatch(unit, /ExecStopPre/, "ExecStopPre is not a systemd key");
-    assert.match(unit, /ip addr replace 172\.30\.0\.1\/16 dev cai0/);
+    // The bridge and its firewall come from the instance's own network script.
+    assert.match(unit, /^ExecStartPre=\/usr\/local\/libexec\/containai\/containai-docker-network start cai0 172\.30\.0\.1\/16 172\.30\.0\.0\/16$/m);
 });
 
 test("second instance gets its own paths and bridge", () => {
-    const c = validateConfig({ ssh: { host: "h", hostKey: "ssh-ed25519 AAAA" }, daemons: [{}, { name: "lab-b" }] });
+    const c = validateConfig({ ssh: { host: "h", hostKey: TEST_HOSTKEY }, daemons: [{}, { name: "lab-b" }] });
     const j = JSON.parse(renderDaemonJson(c.daemons[1]));
     assert.deepEqual(j.hosts, ["unix:///var/run/lab-b.sock"]);
     assert.equal(j["data-root"], "/var/lib/lab-b");

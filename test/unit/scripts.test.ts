@@ -7,12 +7,17 @@ import { hostScript } from "../../components/host/scripts";
 import { parseKv, withEnv } from "../../components/host/remote";
 import { projectRoot } from "../helpers";
 
+/** Scripts installed on the host as files of their own (not sent with lib.sh). */
+const INSTALLED = ["bridge-network.sh"];
+
 test("every host script is strict bash and carries lib.sh when sent", () => {
     const dir = path.join(projectRoot(), "host-scripts");
     for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".sh"))) {
         const src = fs.readFileSync(path.join(dir, f), "utf8");
         assert.match(src, /^#!\/usr\/bin\/env bash\n/, f);
-        if (f !== "lib.sh") {
+        if (INSTALLED.includes(f)) {
+            assert.match(src, /^set -euo pipefail$/m, f);
+        } else if (f !== "lib.sh") {
             assert.match(src, /\. "\$\(dirname "\$0"\)\/lib\.sh"/, `${f} sources lib.sh when run standalone`);
             const sent = hostScript(f);
             assert.match(sent, /set -euo pipefail/, f);
