@@ -30,14 +30,14 @@ function startTimes(i: number): Record<string, string> {
 }
 
 async function main(): Promise<void> {
-    ensureLab(4);
+    ensureLab(5, 6, 7, 8);
     const rows: Row[] = [];
     const daemons = (cidr: string): Record<string, unknown> => ({
         "containai:daemons": [{}, { name: "bench-b", bridge: { name: "caib", cidr } }],
     });
 
-    lab("reset", "2");
-    const s = new Stack("bench-one", labConfig(2, daemons("172.40.0.1/16")));
+    lab("reset", "5");
+    const s = new Stack("bench-one", labConfig(5, daemons("172.40.0.1/16")));
     try {
         const [cold, tCold] = timed(() => s.up());
         must(cold, "cold up");
@@ -48,11 +48,11 @@ async function main(): Promise<void> {
         const [noopR, tNoopR] = timed(() => s.preview("--refresh", "--expect-no-changes"));
         must(noopR, "no-op preview --refresh");
         rows.push({ measure: "no-op preview --refresh (drift audit)", seconds: tNoopR, detail: "probes every resource over SSH" });
-        const before = startTimes(2);
-        s.setConfig(labConfig(2, daemons("172.41.0.1/16")));
+        const before = startTimes(5);
+        s.setConfig(labConfig(5, daemons("172.41.0.1/16")));
         const [chg, tChg] = timed(() => s.up());
         must(chg, "up after change");
-        const after = startTimes(2);
+        const after = startTimes(5);
         const restarted = UNITS.filter((u) => before[u] !== after[u]);
         rows.push({ measure: "up after one-line change (daemons[1].bridge.cidr)", seconds: tChg, detail: `restarted: ${restarted.join(", ") || "none"}` });
     } finally {
@@ -60,14 +60,14 @@ async function main(): Promise<void> {
         s.cleanup();
     }
 
-    for (const i of [2, 3, 4]) lab("reset", String(i));
-    const fleet = [2, 3, 4].map((i) => new Stack(`bench-fleet-${i}`, labConfig(i)));
+    for (const i of [6, 7, 8]) lab("reset", String(i));
+    const fleet = [6, 7, 8].map((i) => new Stack(`bench-fleet-${i}`, labConfig(i)));
     try {
         const [results, tFleet] = await timedAsync(() => Promise.all(fleet.map((f) => f.upAsync())));
         results.forEach((r, k) => must(r, `fleet up ${k}`));
         rows.push({ measure: "fleet: 3 bare hosts in parallel (1 daemon each)", seconds: tFleet, detail: "3 stacks, 3 engines" });
-        lab("reset", "2");
-        const one = new Stack("bench-fleet-one", labConfig(2));
+        lab("reset", "6");
+        const one = new Stack("bench-fleet-one", labConfig(6));
         try {
             const [r1, tOne] = timed(() => one.up());
             must(r1, "single up");

@@ -6,6 +6,8 @@
 #   lab/lab.sh image           build (and cache) the bookworm host image
 #   lab/lab.sh sysbox-double   build the sysbox-ce TEST DOUBLE .deb and serve it
 #   lab/lab.sh up [N]          start lab hosts 1..N (default 1), wait for sshd
+#   lab/lab.sh hosts I [J...]  start just lab hosts I, J, ... (each suite has its own:
+#                              dev 1, lab tests 2-4, bench 5-8), wait for sshd
 #   lab/lab.sh reset I         destroy and recreate lab host I (bare again)
 #   lab/lab.sh down            stop and remove all lab hosts
 #   lab/lab.sh clean           down + remove image, keys and caches
@@ -137,13 +139,21 @@ hostssh() {
     -o BatchMode=yes -o ConnectTimeout=5 root@127.0.0.1 "$@"
 }
 
-up() {
-  local n=${1:-1}
+# Known hosts cover 1..16 whatever is running, so every suite shares one file.
+KNOWN_MAX=16
+
+hosts() {
+  [ "$#" -gt 0 ] || die "hosts: name at least one host index"
   image
-  known_hosts "$(( n > 8 ? n : 8 ))"
-  for i in $(seq 1 "$n"); do start_host "$i"; done
-  for i in $(seq 1 "$n"); do wait_ssh "$i"; done
-  log "$n lab host(s) up: $(for i in $(seq 1 "$n"); do printf '127.0.0.1:%s ' "$(port_of "$i")"; done)"
+  known_hosts "$KNOWN_MAX"
+  for i in "$@"; do start_host "$i"; done
+  for i in "$@"; do wait_ssh "$i"; done
+  log "lab host(s) up: $(for i in "$@"; do printf '127.0.0.1:%s ' "$(port_of "$i")"; done)"
+}
+
+up() {
+  # shellcheck disable=SC2046 # one index per word
+  hosts $(seq 1 "${1:-1}")
 }
 
 reset() {
@@ -152,7 +162,7 @@ reset() {
   up_one "$i"
 }
 
-up_one() { image; known_hosts 8; start_host "$1"; wait_ssh "$1"; }
+up_one() { image; known_hosts "$KNOWN_MAX"; start_host "$1"; wait_ssh "$1"; }
 
 down() {
   local ids; ids=$(docker ps -aq --filter "name=^$PREFIX" 2>/dev/null || true)
@@ -211,10 +221,11 @@ case "$cmd" in
   sysbox-double) sysbox_double "$@" ;;
   serve) serve ;;
   up) up "${1:-1}" ;;
+  hosts) hosts "$@" ;;
   reset) reset "$@" ;;
   down) down ;;
   clean) clean ;;
   ssh) hostssh "$@" ;;
   info) info ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
 esac

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Shared setup for lab runs: install what is needed, compile, start lab hosts
-# 1..N and serve the sysbox test double.   scripts/lab-prepare.sh N
+# Shared setup for lab runs: install what is needed, compile, start the given
+# lab hosts and serve the sysbox test double.
+#   scripts/lab-prepare.sh I [J ...]    (dev: 1, lab tests: 2 3 4, bench: 5 6 7 8)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 rm -rf dist && npx tsc -p tsconfig.json
-bash lab/lab.sh up "${1:-1}"
+bash lab/lab.sh hosts "${@:-1}"
 bash lab/lab.sh sysbox-double 0.7.1 >/dev/null

@@ -3,5 +3,5 @@
 # hosts (systemd containers on this machine). Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/lab-prepare.sh 3
+bash scripts/lab-prepare.sh 2 3 4
 node --test --test-reporter=spec --test-concurrency=1 dist/test/lab/

@@ -12,7 +12,7 @@ const SOCK = "/var/run/containai-docker.sock";
 let stack: Stack;
 
 before(() => {
-    ensureLab(3);
+    ensureLab(2, 3);
     lab("reset", String(H));
     lab("reset", String(FRESH));
     stack = new Stack("e2e-main", labConfig(H));

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 import { projectRoot } from "../helpers";
 
 export const ROOT = projectRoot();
@@ -15,9 +16,9 @@ export const DOUBLE_DIR = path.join(LAB_DIR, "sysbox-double");
 
 export interface Result { code: number; out: string; }
 
-function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Result {
+function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Result {
     const r = spawnSync(cmd, args, {
-        cwd: ROOT, env: opts.env ?? process.env, input: opts.input, encoding: "utf8",
+        cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, input: opts.input, encoding: "utf8",
         timeout: opts.timeoutMs ?? 20 * 60 * 1000, maxBuffer: 64 * 1024 * 1024,
     });
     return { code: r.status ?? (r.signal ? 128 : 1), out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
@@ -75,13 +76,22 @@ export function labConfig(i: number, extra: Record<string, unknown> = {}, versio
     };
 }
 
-/** A throwaway stack with its own backend and PULUMI_HOME. */
+/**
+ * A throwaway stack with its own backend, PULUMI_HOME and project directory.
+ * The project directory is a temp dir holding a copy of Pulumi.yaml whose
+ * `main` points at the compiled program: `pulumi stack init` writes the stack
+ * file (with its encryption salt) there, never into the checkout.
+ */
 export class Stack {
     readonly dir: string;
     readonly env: NodeJS.ProcessEnv;
     readonly configFile: string;
     constructor(readonly name: string, config: Record<string, unknown>) {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
+        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+        project.main = path.join(ROOT, project.main ?? "dist/index.js");
+        delete project.backend;
+        fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), YAML.stringify(project));
         const toolEnv = sh("bash", [path.join(ROOT, "scripts", "toolchain.sh")]);
         if (toolEnv.code !== 0) throw new Error(`toolchain: ${toolEnv.out}`);
         const envFile = toolEnv.out.trim().split("\n").pop() as string;
@@ -99,28 +109,27 @@ export class Stack {
         };
         this.configFile = path.join(this.dir, `Pulumi.${name}.yaml`);
         this.setConfig(config);
-        const r = sh("pulumi", ["stack", "init", name, "--non-interactive"], { env: this.env });
+        const r = sh("pulumi", ["stack", "init", name, "--non-interactive"], { env: this.env, cwd: this.dir });
         if (r.code !== 0) throw new Error(`stack init: ${r.out}`);
     }
     setConfig(config: Record<string, unknown>): void {
-        // JSON is valid YAML; keep any secrets-provider salt already written.
-        let salt = "";
-        if (fs.existsSync(this.configFile)) {
-            const m = /^encryptionsalt: .*$/m.exec(fs.readFileSync(this.configFile, "utf8"));
-            if (m) salt = `${m[0]}\n`;
-        }
-        fs.writeFileSync(this.configFile, `${salt}config: ${JSON.stringify(config)}\n`);
+        // Keep the secrets-provider salt `pulumi stack init` wrote.
+        const old = fs.existsSync(this.configFile) ? YAML.parse(fs.readFileSync(this.configFile, "utf8")) ?? {} : {};
+        fs.writeFileSync(this.configFile, YAML.stringify({ ...old, config }));
+    }
+    /** The stack file as `pulumi config set` left it. */
+    readConfig(): Record<string, unknown> {
+        return (YAML.parse(fs.readFileSync(this.configFile, "utf8")) ?? {}).config ?? {};
     }
     pulumi(...args: string[]): Result {
-        const withConfig = ["up", "preview", "destroy", "refresh"].includes(args[0]) ? ["--config-file", this.configFile] : [];
-        return sh("pulumi", [...args, "--stack", this.name, ...withConfig, "--non-interactive"], { env: this.env });
+        return sh("pulumi", [...args, "--stack", this.name, "--non-interactive"], { env: this.env, cwd: this.dir });
     }
     up(...extra: string[]): Result { return this.pulumi("up", "--yes", "--skip-preview", ...extra); }
     /** `pulumi up` in the background (to interfere with it while it runs). */
     upAsync(): Promise<Result> {
-        const args = ["up", "--yes", "--skip-preview", "--stack", this.name, "--config-file", this.configFile, "--non-interactive"];
+        const args = ["up", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"];
         return new Promise((resolve) => {
-            const p = spawn("pulumi", args, { cwd: ROOT, env: this.env });
+            const p = spawn("pulumi", args, { cwd: this.dir, env: this.env });
             let out = "";
             p.stdout.on("data", (d) => { out += d; });
             p.stderr.on("data", (d) => { out += d; });
@@ -132,6 +141,12 @@ export class Stack {
     cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
 }
 
-export function ensureLab(n: number): void {
-    lab("up", String(n));
+/** Start the given lab hosts (each suite has its own: lab tests 2-4, bench 5-8). */
+export function ensureLab(...hosts: number[]): void {
+    lab("hosts", ...hosts.map(String));
+}
+
+/** Stack files in the checkout: tests must never add any (they use temp project dirs). */
+export function checkoutStackFiles(): string[] {
+    return fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.ya?ml$/.test(f)).sort();
 }
