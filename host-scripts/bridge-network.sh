@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The network of one isolated Docker daemon: its bridge and its firewall rules.
 # Installed on the host as /usr/local/libexec/containai/<daemon>-network and run
-# by the daemon's unit (ExecStartPre) before dockerd starts; run with `remove`
-# on destroy. The daemon itself runs with "iptables": false, so it never
+# by the daemon's unit (ExecStartPre before dockerd starts, ExecStartPost once
+# it runs); run with `remove` on destroy. The daemon itself runs with "iptables": false, so it never
 # rebuilds the DOCKER / DOCKER-ISOLATION-* chains every dockerd on a host
 # shares (Docker's guidance for extra daemons). Instead this instance owns:
 #
@@ -21,7 +21,8 @@
 # host, not through FORWARD). Instances are isolated from each other because
 # each one drops whatever enters its own bridge from elsewhere.
 #
-#   <script> start BRIDGE GATEWAY/PREFIX SUBNET/PREFIX
+#   <script> start BRIDGE GATEWAY/PREFIX SUBNET/PREFIX   (unit: ExecStartPre)
+#   <script> prune BRIDGE GATEWAY/PREFIX                 (unit: ExecStartPost)
 #   <script> remove BRIDGE
 #   <script> check BRIDGE GATEWAY/PREFIX SUBNET/PREFIX   (prints what is missing; exit 1 if any)
 set -euo pipefail
@@ -73,12 +74,12 @@ case "$cmd" in
   start)
     if [ -z "$gw" ] || [ -z "$subnet" ]; then echo "usage: $0 start BRIDGE GATEWAY/PREFIX SUBNET/PREFIX" >&2; exit 2; fi
     ip link show "$br" >/dev/null 2>&1 || ip link add name "$br" type bridge
-    # The configured address is the bridge's only IPv4 address: dockerd takes
-    # the bridge's first address as its network, so an old one must go.
-    for a in $(ip -4 -o addr show dev "$br" | awk '{print $4}'); do
-      [ "$a" = "$gw" ] || ip addr del "$a" dev "$br"
-    done
-    ip addr replace "$gw" dev "$br"
+    # Add the configured address, but keep an old one until dockerd is up:
+    # dockerd first restores the network stored in its data-root and resets
+    # the bridge to that network's address unless it is still there; with both
+    # present it then elects the one inside "fixed-cidr". `prune` (the unit's
+    # ExecStartPost) removes the old address once dockerd runs.
+    ip -4 -o addr show dev "$br" | awk '{print $4}' | grep -qx "$gw" || ip addr add "$gw" dev "$br"
     ip link set "$br" up
     # Forwarding on (dockerd would do it; a read-only /proc/sys that is
     # already 1, as in a container, is fine).
@@ -87,6 +88,13 @@ case "$cmd" in
     hook mangle FORWARD "$iso"
     hook filter FORWARD "$fwd"
     hook nat POSTROUTING "$nat"
+    ;;
+  prune)
+    [ -n "$gw" ] || { echo "usage: $0 prune BRIDGE GATEWAY/PREFIX" >&2; exit 2; }
+    # The configured address becomes the bridge's only IPv4 address.
+    for a in $(ip -4 -o addr show dev "$br" | awk '{print $4}'); do
+      [ "$a" = "$gw" ] || ip addr del "$a" dev "$br"
+    done
     ;;
   remove)
     unhook mangle FORWARD "$iso"

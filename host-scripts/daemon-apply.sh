@@ -121,6 +121,7 @@ else
   # they drifted (idempotent; dockerd keeps running).
   if [ "$(systemctl is-active "$UNIT_NAME" 2>/dev/null || true)" = active ]; then
     "$NETWORK_SCRIPT_PATH" start "$BRIDGE" "$BRIDGE_GW" "$BRIDGE_SUBNET"
+    "$NETWORK_SCRIPT_PATH" prune "$BRIDGE" "$BRIDGE_GW"
   fi
   if ! healthy; then
     systemctl reset-failed "$UNIT_NAME" >/dev/null 2>&1 || true

@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 export CONTAINAI_STATE=/var/lib/containai
 
 warn() { echo "WARNING: $*" >&2; }
-die() { echo "ERROR: $*" >&2; exit "${2:-1}"; }
+die() { echo "ERROR: $1" >&2; exit "${2:-1}"; }
 
 # apt-get install with lock waiting; refreshes package lists when stale.
 apt_install() {
@@ -68,17 +68,18 @@ redact_url() {
 # finish their current step) never change the host side by side.
 CONTAINAI_LOCK=${CONTAINAI_LOCK:-/run/lock/containai.lock}
 host_lock() {
-  local timeout=${CONTAINAI_LOCK_TIMEOUT:-900} holders
+  local timeout=${CONTAINAI_LOCK_TIMEOUT:-900} holders quick
   mkdir -p "$(dirname "$CONTAINAI_LOCK")" 2>/dev/null || true
   # Created world-readable once; flock works on a read-only descriptor, so the
   # login user (contexts, no sudo) and root share it.
   [ -e "$CONTAINAI_LOCK" ] || (umask 022 && : > "$CONTAINAI_LOCK") 2>/dev/null || true
   exec 9<"$CONTAINAI_LOCK"
-  flock -w 5 9 && return 0
+  quick=$(( timeout < 5 ? timeout : 5 ))
+  # Steps of one run wait for each other briefly and silently.
+  flock -w "$quick" 9 && return 0
   holders=$(lslocks -n -o PID,PATH 2>/dev/null | awk -v f="$CONTAINAI_LOCK" '$2 == f {print $1}' | sort -u \
     | while read -r pid; do printf '%s (%s) ' "$pid" "$(ps -o args= -p "$pid" 2>/dev/null | cut -c1-60)"; done)
   warn "the host lock $CONTAINAI_LOCK is held${holders:+ by PID }${holders% }: another step of this run, another" \
     "pulumi run on this host, or one whose CLI was killed is changing it; waiting up to ${timeout}s (docs/operations.md)"
-  flock -w "$timeout" 9 || die "gave up after ${timeout}s waiting for the host lock $CONTAINAI_LOCK; find the other run" \
-    "(another pulumi up on this host's stack, or a killed one: 'pulumi cancel' on its stack), let it finish, then retry" 6
+  flock -w "$(( timeout - quick ))" 9 || die "gave up after ${timeout}s waiting for the host lock $CONTAINAI_LOCK; find the other run (another pulumi up on this host's stack, or a killed one: 'pulumi cancel' on its stack), let it finish, then retry" 6
 }

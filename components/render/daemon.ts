@@ -89,9 +89,11 @@ StartLimitIntervalSec=60
 
 [Service]
 Type=notify
-# Bridge (its only address: ${gw}) and this instance's own firewall chains.
+# Bridge (its only address: ${gw}, old ones pruned once dockerd runs) and this
+# instance's own firewall chains.
 ExecStartPre=${networkScriptPath(d)} start ${d.bridge.name} ${gw} ${subnetOf(d.bridge.cidr)}
 ExecStart=${dockerdPath(pkg)} --config-file=${d.configFile}
+ExecStartPost=${networkScriptPath(d)} prune ${d.bridge.name} ${gw}
 ExecReload=/bin/kill -s HUP $MAINPID
 TimeoutStartSec=120
 TimeoutStopSec=120

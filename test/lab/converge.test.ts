@@ -4,12 +4,16 @@
 // logic, not sysbox itself. Every scenario asserts on the host over SSH.
 import { test, before, after } from "node:test";
 import * as assert from "node:assert/strict";
-import { ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
+import { checkoutStackFiles, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
+import { TEST_HOSTKEY } from "../helpers";
 
 const H = 2;          // converge / drift / rollback / destroy
 const FRESH = 3;      // failure scenarios that must leave a bare host bare
 const SOCK = "/var/run/containai-docker.sock";
 let stack: Stack;
+const stackFilesBefore = checkoutStackFiles();
+/** A Node stack trace line, or the object dump an unhandled error prints. */
+const TRACE = /^\s+at .+\(.+:\d+:\d+\)$|problems: \[|\[Error\]/m;
 
 before(() => {
     ensureLab(2, 3);
@@ -99,6 +103,45 @@ test("3e. health check at the end of up: a plain up on a host whose daemon was s
     assert.equal(stack.preview("--expect-no-changes").code, 0);
 });
 
+test("3f. a changed bridge CIDR takes effect (bridge, dockerd's network, new containers); the plan shows daemon.json as text", () => {
+    stack.setConfig(labConfig(H, { "containai:daemons": [{ bridge: { cidr: "172.33.0.1/16" } }] }));
+    const p = stack.preview("--diff");
+    assert.equal(p.code, 0, p.out);
+    // daemon.json as a key-by-key diff and the unit as a line diff, not base64.
+    assert.match(p.out, /~ DAEMON_JSON\s+: \(json\) \{/);
+    assert.match(p.out, /~ fixed-cidr\s+: "172\.30\.0\.0\/16" => "172\.33\.0\.0\/16"/);
+    assert.match(p.out, /^\s+- ExecStartPre=\S+ start cai0 172\.30\.0\.1\/16 172\.30\.0\.0\/16$/m);
+    assert.match(p.out, /^\s+\+ ExecStartPre=\S+ start cai0 172\.33\.0\.1\/16 172\.33\.0\.0\/16$/m);
+    const r = stack.up();
+    assert.equal(r.code, 0, r.out);
+    assert.equal(hostOk(H, "ip -4 -o addr show dev cai0 | awk '{print $4}'"), "172.33.0.1/16", "the old address is gone");
+    assert.equal(hostOk(H, dockerB(SOCK, "network inspect bridge -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}'")), "172.33.0.0/16");
+    hostOk(H, `tar -chf - $(ldd /usr/bin/sleep | grep -o '/[^ ]*') /usr/bin/sleep 2>/dev/null | ${dockerB(SOCK, "import - e2e-sleeper")} >/dev/null`);
+    assert.match(hostOk(H, `${dockerB(SOCK, "run -d --rm --name cidr-probe e2e-sleeper /usr/bin/sleep 30")} >/dev/null && ` +
+        dockerB(SOCK, "inspect -f '{{.NetworkSettings.IPAddress}}' cidr-probe")), /^172\.33\./);
+    hostOk(H, `${dockerB(SOCK, "rm -f cidr-probe")} >/dev/null`);
+    // A stale address added by hand is drift, and up removes it.
+    hostOk(H, "ip addr add 172.30.0.1/16 dev cai0");
+    const d = stack.preview("--refresh", "--expect-no-changes");
+    assert.notEqual(d.code, 0, `drift not reported:\n${d.out}`);
+    assert.equal(stack.up("--refresh").code, 0);
+    assert.equal(hostOk(H, "ip -4 -o addr show dev cai0 | awk '{print $4}'"), "172.33.0.1/16");
+    stack.setConfig(labConfig(H));
+    assert.equal(stack.up().code, 0);
+    assert.equal(hostOk(H, "ip -4 -o addr show dev cai0 | awk '{print $4}'"), "172.30.0.1/16");
+});
+
+test("3g. a bridge CIDR overlapping the host's own network is refused by the preflight, naming the key; host untouched", () => {
+    const before = hostOk(H, "sha256sum /etc/containai/docker/daemon.json /etc/systemd/system/containai-docker.service");
+    stack.setConfig(labConfig(H, { "containai:daemons": [{ bridge: { cidr: "172.17.5.1/24" } }] }));
+    const r = stack.up();
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /containai:daemons\[0\]\.bridge\.cidr 172\.17\.5\.1\/24 overlaps the host's route 172\.17\.0\.0\/16 on eth0/);
+    assert.doesNotMatch(r.out, TRACE);
+    assert.equal(hostOk(H, "sha256sum /etc/containai/docker/daemon.json /etc/systemd/system/containai-docker.service"), before);
+    stack.setConfig(labConfig(H));
+});
+
 test("6. a daemon.json that will not start: rolled back, daemon still serves, update fails with the reason", () => {
     const before = hostOk(H, "sha256sum /etc/containai/docker/daemon.json | cut -d' ' -f1");
     // overlay2 validates, but cannot start on the lab host's overlay root.
@@ -149,6 +192,26 @@ test("7b. sysbox upgrade: the plan says agents restart; agents are stopped, sysb
     assert.equal(stack.preview("--expect-no-changes").code, 0);
 });
 
+test("7c. an upgrade that dies after stopping agents: they stay on the record, show as drift, and the next up starts them", () => {
+    assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true");
+    // sysbox cannot be enabled while masked: the upgrade fails after the agents were stopped.
+    hostOk(H, "systemctl mask sysbox.service >/dev/null 2>&1");
+    stack.setConfig(labConfig(H, {}, "0.7.3"));
+    const failed = stack.up();
+    assert.notEqual(failed.code, 0, failed.out);
+    assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "false", "the upgrade stopped the agent");
+    assert.match(hostOk(H, "cat /var/lib/containai/sysbox/stopped-containers"), /containai-docker\.sock [0-9a-f]{12}/);
+    hostOk(H, "systemctl unmask sysbox.service >/dev/null 2>&1");
+    const drift = stack.preview("--refresh", "--expect-no-changes");
+    assert.notEqual(drift.code, 0, `a stopped agent that should run is drift:\n${drift.out}`);
+    const r = stack.up("--refresh");
+    assert.equal(r.code, 0, r.out);
+    assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.3/);
+    assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true", "the agent runs again");
+    assert.equal(onHost(H, "test -e /var/lib/containai/sysbox/stopped-containers").code, 1, "the record is cleared");
+    assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
+});
+
 test("8. pulumi destroy: units, config, context gone; data-root kept", () => {
     hostOk(H, "touch /var/lib/containai-docker/e2e-marker");
     const r = stack.destroy();
@@ -185,6 +248,25 @@ test("5. invalid stack config: preview fails naming the key, host untouched", ()
         assert.notEqual(r.code, 0);
         assert.match(r.out, /containai:agents\[0\]\.sshPort: 2600 is outside 2300-2500/);
         assert.match(r.out, /nothing was changed on the host/);
+        assert.doesNotMatch(r.out, TRACE, "one clean block: no stack trace, no object dump");
+        assert.ok(!r.out.includes("\u001b["), "no ANSI escapes");
+        assert.equal(hostOk(FRESH, "ls -A /etc /var/lib | sha256sum"), before);
+    } finally {
+        s.cleanup();
+    }
+});
+
+test("5b. a wrong pinned host key: fails naming containai:ssh.hostKey, no stack trace, nothing run on the host", () => {
+    const before = hostOk(FRESH, "ls -A /etc /var/lib | sha256sum");
+    const cfg = labConfig(FRESH) as any;
+    cfg["containai:ssh"] = { ...cfg["containai:ssh"], knownHostsFile: undefined, hostKey: TEST_HOSTKEY };
+    const s = new Stack("e2e-hostkey", cfg);
+    try {
+        for (const r of [s.preview(), s.up()]) {
+            assert.notEqual(r.code, 0, r.out);
+            assert.match(r.out, /host key verification failed: the host presented ssh-ed25519 SHA256:\S+, which is not the key pinned in containai:ssh\.hostKey/);
+            assert.doesNotMatch(r.out, TRACE);
+        }
         assert.equal(hostOk(FRESH, "ls -A /etc /var/lib | sha256sum"), before);
     } finally {
         s.cleanup();
@@ -237,15 +319,24 @@ test("10. custom release unavailable → upstream (via mirror) installed with a 
             sha256: { amd64: sha },
             mirrorUrl: gw,                       // upstream file names, served by the lab
             custom: {
-                urlTemplate: `${gw}/missing/sysbox-ce_{version}.linux_{arch}.deb`,
+                urlTemplate: "set below, as a secret",
                 version: "0.7.1", sha256: { amd64: "1".repeat(64) }, fallbackToUpstream: true,
             },
         },
     });
     try {
+        // The custom release server wants credentials: they go in as a secret.
+        const url = `${gw.replace("http://", "http://ci-bot:s3cr3t-t0ken@")}/missing/sysbox-ce_{version}.linux_{arch}.deb`;
+        const set = s.pulumi("config", "set", "--secret", "--path", "containai:sysbox.custom.urlTemplate", url);
+        assert.equal(set.code, 0, set.out);
+        assert.doesNotMatch(JSON.stringify(s.readConfig()), /s3cr3t-t0ken/, "stored encrypted");
         const r = s.up();
         assert.equal(r.code, 0, r.out);
-        assert.match(r.out, /warning: .*sysbox: WARNING: sysbox: custom asset unavailable \(http.*\/missing\/sysbox-ce_0\.7\.1\.linux_amd64\.deb/);
+        assert.match(r.out, /warning: .*sysbox: WARNING: sysbox: custom asset unavailable \(http:\/\/\*\*\*@.*\/missing\/sysbox-ce_0\.7\.1\.linux_amd64\.deb/);
+        assert.doesNotMatch(r.out, /s3cr3t-t0ken/, "credentials never printed");
+        const state = s.pulumi("stack", "export");
+        assert.equal(state.code, 0, state.out);
+        assert.doesNotMatch(state.out, /s3cr3t-t0ken/, "credentials never in plaintext state");
         assert.match(hostOk(FRESH, "sysbox-runc --version"), /version:\s+0\.7\.1/);
         assert.equal(s.preview("--expect-no-changes").code, 0);
     } finally {
@@ -297,4 +388,8 @@ echo 'ops ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/ops && chmod 440 /etc/sudoers
     } finally {
         s.cleanup();
     }
+});
+
+test("the checkout holds no stack files written by these tests", () => {
+    assert.deepEqual(checkoutStackFiles(), stackFilesBefore);
 });

@@ -173,3 +173,30 @@ test("schema problems and unreadable key files are reported in one error", async
     assert.match(error?.message ?? "", /\(2 problems\)/);
     assert.equal(regs.length, 0);
 });
+
+test("a credentialed mirror URL (a secret config value) keeps the sysbox install's env secret; plain URLs keep it readable", async () => {
+    const sysbox = { mirrorUrl: "https://ops:s3cr3t@mirror.example/sysbox" };
+    const { seen, error } = await runProgram({ ssh: baseSsh, sysbox }, ["containai:ssh", "containai:sysbox"]);
+    assert.equal(error, undefined, error?.message);
+    const env = seen.find((r) => r.name === "host-sysbox-install")!.props.env;
+    assert.ok(pulumi.Output.isInstance(env));
+    assert.equal(await (env as any).isSecret, true, "env with credentials must be secret");
+    const plain = await runProgram({ ssh: baseSsh }, ["containai:ssh"]);
+    const env2 = plain.seen.find((r) => r.name === "host-sysbox-install")!.props.env;
+    assert.equal(await (env2 as any).isSecret, false, "without credentials the env stays readable in plans");
+});
+
+test("an invalid config fails as a RunError: one clean block, no stack trace", async () => {
+    const { error } = await runProgram({ ssh: { ...baseSsh, port: 99999 } }, ["containai:ssh"]);
+    assert.ok(error && pulumi.RunError.isInstance(error), `expected a RunError, got ${error}`);
+});
+
+test("daemon.json and the unit travel as plain text (a readable line diff in preview --diff), with the network script", async () => {
+    const { regs } = await runProgram({ ssh: baseSsh }, ["containai:ssh"]);
+    const env = regs.find((r) => r.name === "host-containai-docker-instance")!.inputs.env;
+    assert.match(env.DAEMON_JSON, /^\{\n {2}"hosts": \[/);
+    assert.match(env.UNIT_TEXT, /^# Managed by containai-infra/);
+    assert.match(env.NETWORK_SCRIPT, /^#!\/usr\/bin\/env bash\n/);
+    assert.equal(env.NETWORK_SCRIPT_PATH, "/usr/local/libexec/containai/containai-docker-network");
+    assert.equal(Object.keys(env).filter((k) => k.endsWith("_B64")).length, 0);
+});

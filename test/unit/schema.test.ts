@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { ConfigError, RawConfig, validateConfig, parseMemory, parseCpus, gatewayOf } from "../../components/config/schema";
+import { checkConfig, ConfigError, RawConfig, validateConfig, parseMemory, parseCpus, gatewayOf } from "../../components/config/schema";
+import { TEST_HOSTKEY } from "../helpers";
 
 const SSH = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==", privateKeyFile: "/k" };
 
@@ -172,4 +173,142 @@ test("size and cpu parsing", () => {
     assert.equal(parseCpus("-1"), undefined);
     assert.equal(gatewayOf("172.30.0.0/16"), "172.30.0.1/16");
     assert.equal(gatewayOf("172.30.0.1/16"), "172.30.0.1/16");
+});
+
+// ------------------------------------------------ hardening (issue #7)
+
+const KEY = TEST_HOSTKEY;
+
+test("credentials in a plaintext mirror or custom URL are refused, never echoed; as a secret they are accepted", () => {
+    const mirror = { ssh: SSH, sysbox: { mirrorUrl: "https://ops:s3cr3t@mirror.example/sysbox" } };
+    const ps = problems(mirror);
+    const hit = ps.find((p) => p.key === "containai:sysbox.mirrorUrl");
+    assert.ok(hit, JSON.stringify(ps));
+    assert.match(hit.message, /carries credentials in plaintext config; store the URL as a secret: pulumi config set --secret --path containai:sysbox\.mirrorUrl/);
+    assert.doesNotMatch(JSON.stringify(ps), /s3cr3t/);
+    const custom = { ssh: SSH, sysbox: { source: "custom", custom: {
+        urlTemplate: "https://ci:t0ken@builds.example/sysbox-ce_{version}.linux_{arch}.deb", version: "0.7.1", sha256: { amd64: "a".repeat(64) } } } };
+    expectProblem(custom, "containai:sysbox.custom.urlTemplate", /carries credentials in plaintext config/);
+    assert.doesNotMatch(JSON.stringify(problems(custom)), /t0ken/);
+    assert.deepEqual(problems(mirror, ["containai:sysbox"]), []);
+    assert.deepEqual(problems(custom, ["containai:sysbox"]), []);
+    // A broken URL with credentials is reported without them too.
+    assert.doesNotMatch(JSON.stringify(problems({ ssh: SSH, sysbox: { mirrorUrl: "ftp://u:pw123@x/" } }, ["containai:sysbox"])), /pw123/);
+});
+
+test("the default Docker's socket, config, data-root, exec-root and pidfile are refused", () => {
+    const cases: [string, string, RegExp][] = [
+        ["socket", "/var/run/docker.sock", /the default Docker's socket/],
+        ["socket", "/run/docker.sock", /the default Docker's socket/],
+        ["configFile", "/etc/docker/daemon.json", /the default Docker's configuration directory/],
+        ["dataRoot", "/var/lib/docker", /the default Docker's data-root/],
+        ["dataRoot", "/var/lib/docker/sub", /the default Docker's data-root/],
+        ["dataRoot", "/var/lib", /the default Docker's data-root/],
+        ["dataRoot", "/var/lib/containerd", /containerd's data/],
+        ["execRoot", "/var/run/docker", /the default Docker's exec-root/],
+        ["pidfile", "/var/run/docker.pid", /the default Docker's pidfile/],
+    ];
+    for (const [field, value, re] of cases) {
+        expectProblem({ ssh: SSH, daemons: [{ [field]: value }] }, `containai:daemons[0].${field}`, re);
+    }
+});
+
+test("a data-root in a place that does not survive a reboot is refused", () => {
+    for (const p of ["/tmp/cai", "/var/tmp/x", "/run/cai", "/var/run/cai", "/dev/shm/x"]) {
+        expectProblem({ ssh: SSH, daemons: [{ dataRoot: p }] }, "containai:daemons[0].dataRoot", /does not keep data across reboots/);
+    }
+});
+
+test("nested data-roots of two instances are refused", () => {
+    expectProblem({ ssh: SSH, daemons: [{ name: "a", dataRoot: "/srv/cai" }, { name: "b", dataRoot: "/srv/cai/b", bridge: { name: "cai9", cidr: "10.9.0.1/24" } }] },
+        "containai:daemons[1].dataRoot", /is nested with daemons\[0\]\.dataRoot/);
+});
+
+test("paths that reach a shell or a mount refuse quotes, $, backticks, newlines and other metacharacters", () => {
+    for (const bad of ["/srv/it's", "/srv/$HOME", "/srv/`id`", "/srv/a\nb", "/srv/a;b", "/srv/a b", "/srv/a\"b", "/srv/*"]) {
+        expectProblem({ ssh: SSH, daemons: [{ dataRoot: bad }] }, "containai:daemons[0].dataRoot", /paths reach shell scripts, systemd units and mount specs/);
+        expectProblem({ ssh: SSH, agents: [{ name: "a", image: "i:1", workspace: bad }] }, "containai:agents[0].workspace", /only letters, digits/);
+    }
+    expectProblem({ ssh: SSH, daemons: [{ dataRoot: "/srv/../etc" }] }, "containai:daemons[0].dataRoot", /contains '\.\.'/);
+});
+
+test("context name, socket group, default runtime and storage driver are checked against what docker and groupadd accept", () => {
+    expectProblem({ ssh: SSH, daemons: [{ contextName: "team/cai" }] }, "containai:daemons[0].contextName", /not a valid docker context name .*no '\/'/);
+    expectProblem({ ssh: SSH, daemons: [{ contextName: "default" }] }, "containai:daemons[0].contextName", /docker's own context/);
+    expectProblem({ ssh: SSH, daemons: [{ socketGroup: "Docker Users" }] }, "containai:daemons[0].socketGroup", /not a valid group name/);
+    expectProblem({ ssh: SSH, daemons: [{ socketGroup: "g".repeat(33) }] }, "containai:daemons[0].socketGroup", /too long \(33 characters; group names have at most 32\)/);
+    expectProblem({ ssh: SSH, daemons: [{ defaultRuntime: "kata" }] }, "containai:daemons[0].defaultRuntime", /"kata" is not a runtime this daemon has; use one of sysbox-runc, runc/);
+    expectProblem({ ssh: SSH, daemons: [{ storageDriver: "overlay3" }] }, "containai:daemons[0].storageDriver", /not a dockerd storage driver/);
+    assert.deepEqual(problems({ ssh: SSH, daemons: [{ contextName: "cai-prod.1", socketGroup: "cai_ops", defaultRuntime: "runc", storageDriver: "vfs" }] }), []);
+});
+
+test("an empty string is an error naming the key, not 'unset'", () => {
+    expectProblem({ ssh: SSH, daemons: [{ contextName: "" }] }, "containai:daemons[0].contextName", /is empty; set a value, or remove the key/);
+    expectProblem({ ssh: SSH, daemons: [{ socketGroup: "  " }] }, "containai:daemons[0].socketGroup", /is empty/);
+    expectProblem({ ssh: { ...SSH, user: "" } }, "containai:ssh.user", /is empty/);
+});
+
+test("names that are too long say so; bridge names the host uses are refused", () => {
+    expectProblem({ ssh: SSH, daemons: [{ name: "d".repeat(33) }] }, "containai:daemons[0].name", /too long \(33 characters; at most 32\)/);
+    expectProblem({ ssh: SSH, agents: [{ name: "a".repeat(64), image: "i:1" }] }, "containai:agents[0].name", /too long \(64 characters; at most 63\)/);
+    expectProblem({ ssh: SSH, daemons: [{ bridge: { name: "containai-bridge0" } }] }, "containai:daemons[0].bridge.name", /too long \(17 characters; interface names have at most 15\)/);
+    expectProblem({ ssh: SSH, daemons: [{ bridge: { name: "docker0" } }] }, "containai:daemons[0].bridge.name", /a name the host's default Docker or network uses/);
+});
+
+test("SSH ports 2375-2377 are reserved", () => {
+    for (const port of [2375, 2376, 2377]) {
+        expectProblem({ ssh: SSH, agents: [{ name: "a", image: "i:1", sshPort: port }] }, "containai:agents[0].sshPort", /is reserved \(2375\/2376 Docker API, 2377 swarm\)/);
+    }
+});
+
+test("cpus and memory of 0 or below say 'must be > 0'", () => {
+    for (const v of [0, -1, "0", "-2"]) {
+        expectProblem({ ssh: SSH, agents: [{ name: "a", image: "i:1", cpus: v }] }, "containai:agents[0].cpus", /must be > 0/);
+        expectProblem({ ssh: SSH, agents: [{ name: "a", image: "i:1", memory: v }] }, "containai:agents[0].memory", /must be > 0/);
+    }
+    expectProblem({ ssh: SSH, capacity: { cpus: 0 } }, "containai:capacity.cpus", /must be > 0/);
+});
+
+test("an unpinned agent image is accepted with a warning", () => {
+    for (const image of ["ghcr.io/org/agent", "ghcr.io/org/agent:latest", "localhost:5000/agent"]) {
+        const { problems: ps, warnings } = checkConfig({ ssh: SSH, agents: [{ name: "a", image }] });
+        assert.deepEqual(ps, []);
+        assert.equal(warnings.length, 1, image);
+        assert.equal(warnings[0].key, "containai:agents[0].image");
+        assert.match(warnings[0].message, /is not pinned/);
+    }
+    for (const image of ["ghcr.io/org/agent:1.4.2", "localhost:5000/agent:2", "agent@sha256:" + "a".repeat(64)]) {
+        assert.deepEqual(checkConfig({ ssh: SSH, agents: [{ name: "a", image }] }).warnings, [], image);
+    }
+});
+
+test("authorized keys and the host key are checked whole: type, base64, and the decoded key's own type", () => {
+    const [, blob] = KEY.split(" ");
+    const cases: [string, RegExp][] = [
+        ["ssh-ed25519", /is not "<type> <base64> \[comment\]"/],
+        ["ssh-ed25519 AAAA!!!!", /not valid base64/],
+        ["ssh-ed25519 AAAA", /too short/],
+        [`ssh-rsa ${blob} me@laptop`, /says "ssh-rsa" but its key data is a "ssh-ed25519" key/],
+        [`ssh-dss ${blob}`, /unknown key type "ssh-dss"/],
+        ["ssh-ed25519 " + Buffer.from("garbage that is long enough").toString("base64"), /does not decode to an OpenSSH key/],
+    ];
+    for (const [k, re] of cases) {
+        expectProblem({ ssh: SSH, agents: [{ name: "a", image: "i:1", authorizedKeys: [k] }] }, "containai:agents[0].authorizedKeys[0]", re);
+        expectProblem({ ssh: { ...SSH, hostKey: k } }, "containai:ssh.hostKey", re);
+    }
+    assert.deepEqual(problems({ ssh: { ...SSH, hostKey: KEY }, agents: [{ name: "a", image: "i:1", authorizedKeys: [`${KEY} me@laptop`] }] }), []);
+});
+
+test("sysbox below 0.7.0 is refused at validation (the openat2 rule), unless explicitly allowed", () => {
+    const sha = { amd64: "b".repeat(64) };
+    expectProblem({ ssh: SSH, sysbox: { version: "0.6.7", sha256: sha } }, "containai:sysbox.version", /sysbox 0\.6\.7 lacks the openat2 fix/);
+    expectProblem({ ssh: SSH, sysbox: { source: "custom", custom: { urlTemplate: "https://x/{version}/{arch}.deb", version: "0.6.6", sha256: sha } } },
+        "containai:sysbox.custom.version", /lacks the openat2 fix/);
+    assert.deepEqual(problems({ ssh: SSH, sysbox: { version: "0.6.7", sha256: sha, allowUnfixedOpenat2: true } }), []);
+});
+
+test("hints name the containai: namespace (a bare key writes <project>:key, which the program never reads)", () => {
+    const raw = { ssh: { host: "h", hostKey: KEY, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n" } };
+    expectProblem(raw, "containai:ssh.privateKey", /pulumi config set --secret --path containai:ssh\.privateKey/);
+    expectProblem({ ssh: SSH, sysbox: { version: "0.8.0" } }, "containai:sysbox.sha256", /pulumi config set --path containai:sysbox\.sha256\.amd64/);
 });
