@@ -12,4 +12,10 @@ export default tseslint.config(
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
         },
     },
+    {
+        // Plain CommonJS helpers loaded by tools (the mocha reporter).
+        files: ["**/*.js"],
+        languageOptions: { sourceType: "commonjs", globals: { module: "writable" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
 );

@@ -1,8 +1,8 @@
 // containai-infra: converge one machine (this stack) into a host for AI-agent
 // system containers. Configuration reference: docs/configuration.md.
 import * as pulumi from "@pulumi/pulumi";
-import { ContainAIHost } from "./components/host/components";
-import { loadConfig } from "./components/config/load";
+import { ContainAIHost } from "./components/host";
+import { loadConfig } from "./components/config";
 
 // Validates the whole stack config and throws one error listing every problem
 // before a single resource is registered.

@@ -1,4 +1,3 @@
-export * from "./config/schema";
-export * from "./config/load";
-export * from "./host/components";
+export * from "./config";
+export * from "./host";
 export * as render from "./render";

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/lab-prepare.sh 2 3 4
-node --test --test-reporter=spec --test-concurrency=1 dist/test/lab/
+npx mocha --config test/mocharc.lab.json

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # npm test: type-check, lint (TypeScript + shell), unit, snapshot and mock tests.
-# Needs no Pulumi engine, no network and no lab host; well under a minute.
+# Needs no Pulumi engine and no lab host; installs what it needs first (npm
+# packages, shellcheck) so it runs on a fresh clone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/install-deps.sh apt shellcheck util-linux
+bash scripts/install-deps.sh npm
 echo "== type-check" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "== lint" >&2
@@ -10,4 +13,4 @@ npx eslint .
 bash scripts/shellcheck.sh
 echo "== unit + mock tests" >&2
 rm -rf dist && npx tsc -p tsconfig.json
-node --test --test-reporter=spec dist/test/unit/ dist/test/mock/
+npx mocha --config test/mocharc.unit.json

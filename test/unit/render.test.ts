@@ -1,77 +1,87 @@
-import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as YAML from "yaml";
 import { defaultDaemon, validateConfig } from "../../components/config/schema";
 import { renderDaemonJson, renderDaemonUnit, dockerdPath, engineMajor } from "../../components/render/daemon";
 import { renderApparmorFusermount3 } from "../../components/render/host";
 import { renderAgentSshConfig } from "../../components/render/ssh";
 import { renderReleaseWorkflow } from "../../components/render/workflow";
 import { matchSnapshot, TEST_HOSTKEY } from "../helpers";
+import { describe, it } from "mocha";
 
-test("daemon.json (default instance)", () => {
-    const text = renderDaemonJson(defaultDaemon());
-    matchSnapshot("daemon.json", text);
-    const j = JSON.parse(text);
-    assert.deepEqual(j.hosts, ["unix:///var/run/containai-docker.sock"]);
-    assert.equal(j["default-runtime"], "sysbox-runc");
-    assert.equal(j.runtimes["sysbox-runc"].path, "/usr/bin/sysbox-runc");
-    assert.equal(j.bridge, "cai0");
-    assert.equal(j["storage-driver"], undefined, "dockerd chooses unless configured");
-});
+describe("renderers (snapshots)", () => {
+    it("daemon.json (default instance)", () => {
+        const text = renderDaemonJson(defaultDaemon());
+        matchSnapshot("daemon.json", text);
+        const j = JSON.parse(text);
+        assert.deepEqual(j.hosts, ["unix:///var/run/containai-docker.sock"]);
+        assert.equal(j["default-runtime"], "sysbox-runc");
+        assert.equal(j.runtimes["sysbox-runc"].path, "/usr/bin/sysbox-runc");
+        assert.equal(j.bridge, "cai0");
+        assert.equal(j["storage-driver"], undefined, "dockerd chooses unless configured");
+    });
 
-test("dockerd < 23 keeps its trust key beside our config, never in /etc/docker", () => {
-    const j = JSON.parse(renderDaemonJson(defaultDaemon(), { legacyTrustKey: true }));
-    assert.equal(j["deprecated-key-path"], "/etc/containai/docker/key.json");
-    assert.equal(JSON.parse(renderDaemonJson(defaultDaemon()))["deprecated-key-path"], undefined, "Docker >= 23 rejects the key");
-    assert.equal(engineMajor("20.10.24"), 20);
-    assert.equal(engineMajor("unknown"), undefined);
-});
+    it("dockerd < 23 keeps its trust key beside our config, never in /etc/docker", () => {
+        const j = JSON.parse(renderDaemonJson(defaultDaemon(), { legacyTrustKey: true }));
+        assert.equal(j["deprecated-key-path"], "/etc/containai/docker/key.json");
+        assert.equal(JSON.parse(renderDaemonJson(defaultDaemon()))["deprecated-key-path"], undefined, "Docker >= 23 rejects the key");
+        assert.equal(engineMajor("20.10.24"), 20);
+        assert.equal(engineMajor("unknown"), undefined);
+    });
 
-test("daemon.json carries nothing the unit also passes as a flag", () => {
-    const d = defaultDaemon();
-    const unit = renderDaemonUnit(d, "docker.io");
-    const execStart = unit.split("\n").find((l) => l.startsWith("ExecStart="))!;
-    assert.equal(execStart, `ExecStart=/usr/sbin/dockerd --config-file=${d.configFile}`);
-});
+    it("daemon.json carries nothing the unit also passes as a flag", () => {
+        const d = defaultDaemon();
+        const unit = renderDaemonUnit(d, "docker.io");
+        const execStart = unit.split("\n").find((l) => l.startsWith("ExecStart="))!;
+        assert.equal(execStart, `ExecStart=/usr/sbin/dockerd --config-file=${d.configFile}`);
+    });
 
-test("systemd unit (docker.io and docker-ce)", () => {
-    const d = defaultDaemon();
-    matchSnapshot("containai-docker.service", renderDaemonUnit(d, "docker.io"));
-    assert.match(renderDaemonUnit(d, "docker-ce"), /ExecStart=\/usr\/bin\/dockerd/);
-    assert.equal(dockerdPath("docker.io"), "/usr/sbin/dockerd");
-    const unit = renderDaemonUnit(d, "docker.io");
-    assert.match(unit, /^Delegate=yes$/m);
-    assert.match(unit, /^After=.*sysbox\.service/m);
-    assert.doesNotMatch(unit, /ExecStopPre/, "ExecStopPre is not a systemd key");
-    // The bridge and its firewall come from the instance's own network script.
-    assert.match(unit, /^ExecStartPre=\/usr\/local\/libexec\/containai\/containai-docker-network start cai0 172\.30\.0\.1\/16 172\.30\.0\.0\/16$/m);
-});
+    it("systemd unit (docker.io and docker-ce)", () => {
+        const d = defaultDaemon();
+        matchSnapshot("containai-docker.service", renderDaemonUnit(d, "docker.io"));
+        assert.match(renderDaemonUnit(d, "docker-ce"), /ExecStart=\/usr\/bin\/dockerd/);
+        assert.equal(dockerdPath("docker.io"), "/usr/sbin/dockerd");
+        const unit = renderDaemonUnit(d, "docker.io");
+        assert.match(unit, /^Delegate=yes$/m);
+        assert.match(unit, /^After=.*sysbox\.service/m);
+        assert.doesNotMatch(unit, /ExecStopPre/, "ExecStopPre is not a systemd key");
+        // The bridge and its firewall come from the instance's own network script.
+        assert.match(unit, /^ExecStartPre=\/usr\/local\/libexec\/containai\/containai-docker-network start cai0 172\.30\.0\.1\/16 172\.30\.0\.0\/16$/m);
+    });
 
-test("second instance gets its own paths and bridge", () => {
-    const c = validateConfig({ ssh: { host: "h", hostKey: TEST_HOSTKEY }, daemons: [{}, { name: "lab-b" }] });
-    const j = JSON.parse(renderDaemonJson(c.daemons[1]));
-    assert.deepEqual(j.hosts, ["unix:///var/run/lab-b.sock"]);
-    assert.equal(j["data-root"], "/var/lib/lab-b");
-    assert.equal(j.bridge, "cai1");
-    assert.equal(j["containerd-namespace"], "lab-b");
-    matchSnapshot("lab-b.service", renderDaemonUnit(c.daemons[1], "docker.io"));
-});
+    it("second instance gets its own paths and bridge", () => {
+        const c = validateConfig({ ssh: { host: "h", hostKey: TEST_HOSTKEY }, daemons: [{}, { name: "lab-b" }] });
+        const j = JSON.parse(renderDaemonJson(c.daemons[1]));
+        assert.deepEqual(j.hosts, ["unix:///var/run/lab-b.sock"]);
+        assert.equal(j["data-root"], "/var/lib/lab-b");
+        assert.equal(j.bridge, "cai1");
+        assert.equal(j["containerd-namespace"], "lab-b");
+        matchSnapshot("lab-b.service", renderDaemonUnit(c.daemons[1], "docker.io"));
+    });
 
-test("AppArmor fusermount3 drop-in", () => {
-    matchSnapshot("apparmor-fusermount3", renderApparmorFusermount3(true));
-    assert.doesNotMatch(renderApparmorFusermount3(false), /dac_override/);
-});
+    it("AppArmor fusermount3 drop-in", () => {
+        matchSnapshot("apparmor-fusermount3", renderApparmorFusermount3(true));
+        assert.doesNotMatch(renderApparmorFusermount3(false), /dac_override/);
+    });
 
-test("agent SSH config snippet", () => {
-    matchSnapshot("agent-ssh.conf", renderAgentSshConfig({
-        name: "alpha", hostAddress: "10.0.0.5", port: 2301, user: "agent",
-        identityFile: "~/.config/containai/id_containai", knownHostsFile: "~/.ssh/containai.d/known_hosts",
-    }));
-});
+    it("agent SSH config snippet", () => {
+        matchSnapshot("agent-ssh.conf", renderAgentSshConfig({
+            name: "alpha", hostAddress: "10.0.0.5", port: 2301, user: "agent",
+            identityFile: "~/.config/containai/id_containai", knownHostsFile: "~/.ssh/containai.d/known_hosts",
+        }));
+    });
 
-test("sysbox release workflow", () => {
-    const y = renderReleaseWorkflow({ owner: "acme", repository: "sysbox-builds", sysboxRef: "v0.7.1", archs: ["amd64", "arm64"] });
-    matchSnapshot("build-sysbox.yml", y);
-    assert.match(y, /SYSBOX_REF: v0\.7\.1/);
-    assert.match(y, /ubuntu-24\.04-arm/);
-    assert.match(y, /sha256sum "\$out" > "\$out\.sha256"/);
+    it("sysbox release workflow", () => {
+        const y = renderReleaseWorkflow({ owner: "acme", repository: "sysbox-builds", sysboxRef: "v0.7.1", archs: ["amd64", "arm64"] });
+        matchSnapshot("build-sysbox.yml", y);
+        assert.match(y, /SYSBOX_REF: v0\.7\.1/);
+        assert.match(y, /ubuntu-24\.04-arm/);
+        assert.match(y, /sha256sum "\$out" > "\$out\.sha256"/);
+        // Built as data and written by the yaml package: it parses back to the intended structure.
+        const wf = YAML.parse(y);
+        assert.deepEqual(wf.on.push.tags, ["sysbox-v*"]);
+        assert.deepEqual(wf.jobs.build.strategy.matrix.include, [
+            { arch: "amd64", runner: "ubuntu-24.04" }, { arch: "arm64", runner: "ubuntu-24.04-arm" }]);
+        assert.equal(wf.jobs.publish.needs, "build");
+        assert.match(wf.jobs.build.steps[2].run, /^set -euo pipefail\n/);
+    });
 });
