@@ -1,10 +1,21 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 // npm run bench: measures, prints a table and JSON. Not a test: no thresholds.
-//   cold up on a bare lab host; no-op preview; up after a one-line config
-//   change (and which daemons restarted); fleet of 3 hosts in parallel vs one.
-import { ensureLab, hostOk, lab, labConfig, Stack } from "../test/lab/harness";
+// Every time is also given as a ratio to the same command on an EMPTY Pulumi
+// program measured in this same run, so the overhead of our program is visible
+// whatever the machine's speed.
+//   lab host 5: cold up (1 daemon); no-op preview and preview --refresh
+//               (median of 5) and the SSH connections each costs; then a
+//               second daemon and an up after a one-line change to it
+//   lab hosts 6-8: fleet of 3 bare hosts in parallel vs one alone
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import * as YAML from "yaml";
+import { ensureLab, hostOk, lab, labConfig, ROOT, Stack } from "../test/lab/harness";
 
-interface Row { measure: string; seconds: number; detail: string; }
+interface Row { measure: string; seconds: number; ratio?: number; detail: string; }
+const RUNS = 5;
 
 function timed<T>(f: () => T): [T, number] {
     const t = process.hrtime.bigint();
@@ -22,6 +33,45 @@ function must(r: { code: number; out: string }, what: string): void {
     if (r.code !== 0) throw new Error(`${what} failed:\n${r.out}`);
 }
 
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median wall time of RUNS runs of f (each must succeed). */
+function medianOf(f: () => { code: number; out: string }, what: string): number {
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+        const [r, t] = timed(f);
+        must(r, what);
+        times.push(t);
+    }
+    return median(times);
+}
+
+/** SSH logins lab host i accepted so far (sshd's journal). */
+function sshLogins(i: number): number {
+    return Number(hostOk(i, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true"));
+}
+
+/** A stack of an empty Pulumi program (no resources), same engine and env. */
+function emptyProgram(): { preview: () => { code: number; out: string }; cleanup: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-bench-empty-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ name: "empty", runtime: "nodejs", main: "index.js" }));
+    fs.writeFileSync(path.join(dir, "index.js"), "// An empty Pulumi program: the baseline.\nrequire(\"@pulumi/pulumi\");\n");
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const probe = new Stack("bench-env", {});
+    const env = { ...probe.env, PULUMI_HOME: path.join(dir, "home"), PULUMI_BACKEND_URL: `file://${dir}` };
+    probe.cleanup();
+    const run = (...args: string[]): { code: number; out: string } => {
+        const r = spawnSync("pulumi", [...args, "--stack", "empty", "--non-interactive"], { cwd: dir, env, encoding: "utf8" });
+        return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+    };
+    must(run("stack", "init"), "empty stack init");
+    must(run("up", "--yes", "--skip-preview"), "empty up");
+    return { preview: () => run("preview"), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
 const UNITS = ["containai-docker.service", "bench-b.service"];
 function startTimes(i: number): Record<string, string> {
     const out: Record<string, string> = {};
@@ -32,57 +82,76 @@ function startTimes(i: number): Record<string, string> {
 async function main(): Promise<void> {
     ensureLab(5, 6, 7, 8);
     const rows: Row[] = [];
-    const daemons = (cidr: string): Record<string, unknown> => ({
-        "containai:daemons": [{}, { name: "bench-b", bridge: { name: "caib", cidr } }],
-    });
-
-    lab("reset", "5");
-    const s = new Stack("bench-one", labConfig(5, daemons("172.40.0.1/16")));
+    const empty = emptyProgram();
+    let base = 0;
     try {
-        const [cold, tCold] = timed(() => s.up());
-        must(cold, "cold up");
-        rows.push({ measure: "cold up, bare host (engine + sysbox + 2 daemons)", seconds: tCold, detail: "apt archive cache warm" });
-        const [noop, tNoop] = timed(() => s.preview("--expect-no-changes"));
-        must(noop, "no-op preview");
-        rows.push({ measure: "no-op preview", seconds: tNoop, detail: "no changes" });
-        const [noopR, tNoopR] = timed(() => s.preview("--refresh", "--expect-no-changes"));
-        must(noopR, "no-op preview --refresh");
-        rows.push({ measure: "no-op preview --refresh (drift audit)", seconds: tNoopR, detail: "probes every resource over SSH" });
-        const before = startTimes(5);
-        s.setConfig(labConfig(5, daemons("172.41.0.1/16")));
-        const [chg, tChg] = timed(() => s.up());
-        must(chg, "up after change");
-        const after = startTimes(5);
-        const restarted = UNITS.filter((u) => before[u] !== after[u]);
-        rows.push({ measure: "up after one-line change (daemons[1].bridge.cidr)", seconds: tChg, detail: `restarted: ${restarted.join(", ") || "none"}` });
-    } finally {
-        s.destroy();
-        s.cleanup();
-    }
+        base = medianOf(empty.preview, "empty preview");
+        rows.push({ measure: "empty Pulumi program: preview (the baseline)", seconds: base, ratio: 1, detail: `median of ${RUNS}` });
 
-    for (const i of [6, 7, 8]) lab("reset", String(i));
-    const fleet = [6, 7, 8].map((i) => new Stack(`bench-fleet-${i}`, labConfig(i)));
-    try {
-        const [results, tFleet] = await timedAsync(() => Promise.all(fleet.map((f) => f.upAsync())));
-        results.forEach((r, k) => must(r, `fleet up ${k}`));
-        rows.push({ measure: "fleet: 3 bare hosts in parallel (1 daemon each)", seconds: tFleet, detail: "3 stacks, 3 engines" });
-        lab("reset", "6");
-        const one = new Stack("bench-fleet-one", labConfig(6));
+        lab("reset", "5");
+        const s = new Stack("bench-one", labConfig(5));
         try {
-            const [r1, tOne] = timed(() => one.up());
-            must(r1, "single up");
-            rows.push({ measure: "fleet: 1 bare host alone (1 daemon)", seconds: tOne, detail: `parallel speed-up ${(3 * tOne / tFleet).toFixed(2)}x vs 3 sequential` });
+            const [cold, tCold] = timed(() => s.up());
+            must(cold, "cold up");
+            rows.push({ measure: "cold up, bare host (engine + sysbox + 1 daemon)", seconds: tCold, detail: "apt archive cache warm" });
+            let logins = sshLogins(5);
+            const tNoop = medianOf(() => s.preview("--expect-no-changes"), "no-op preview");
+            const perNoop = (sshLogins(5) - logins) / RUNS;
+            rows.push({ measure: "no-op preview, 1 daemon", seconds: tNoop, ratio: tNoop / base, detail: `median of ${RUNS}; ${perNoop} SSH connection(s) per run` });
+            logins = sshLogins(5);
+            const tRefresh = medianOf(() => s.preview("--refresh", "--expect-no-changes"), "preview --refresh");
+            const perRefresh = (sshLogins(5) - logins) / RUNS;
+            rows.push({ measure: "preview --refresh (drift audit), 1 daemon", seconds: tRefresh, ratio: tRefresh / base,
+                detail: `median of ${RUNS}; ${perRefresh} SSH connection(s) per run` });
+
+            const daemons = (cidr: string): Record<string, unknown> => ({
+                "containai:daemons": [{}, { name: "bench-b", bridge: { name: "caib", cidr } }],
+            });
+            s.setConfig(labConfig(5, daemons("172.40.0.1/16")));
+            must(s.up(), "up with a second daemon");
+            const before = startTimes(5);
+            s.setConfig(labConfig(5, daemons("172.41.0.1/16")));
+            const [chg, tChg] = timed(() => s.up());
+            must(chg, "up after change");
+            const after = startTimes(5);
+            const restarted = UNITS.filter((u) => before[u] !== after[u]);
+            rows.push({ measure: "up after one-line change (daemons[1].bridge.cidr)", seconds: tChg, ratio: tChg / base,
+                detail: `restarted: ${restarted.join(", ") || "none"}` });
         } finally {
-            one.cleanup();
+            s.destroy();
+            s.cleanup();
+        }
+
+        for (const i of [6, 7, 8]) lab("reset", String(i));
+        const fleet = [6, 7, 8].map((i) => new Stack(`bench-fleet-${i}`, labConfig(i)));
+        try {
+            const [results, tFleet] = await timedAsync(() => Promise.all(fleet.map((f) => f.upAsync())));
+            results.forEach((r, k) => must(r, `fleet up ${k}`));
+            rows.push({ measure: "fleet: 3 bare hosts in parallel (1 daemon each)", seconds: tFleet, detail: "3 stacks, 3 engines" });
+            lab("reset", "6");
+            const one = new Stack("bench-fleet-one", labConfig(6));
+            try {
+                const [r1, tOne] = timed(() => one.up());
+                must(r1, "single up");
+                rows.push({ measure: "fleet: 1 bare host alone (1 daemon)", seconds: tOne,
+                    detail: `parallel speed-up ${(3 * tOne / tFleet).toFixed(2)}x vs 3 sequential` });
+            } finally {
+                one.cleanup();
+            }
+        } finally {
+            fleet.forEach((f) => f.cleanup());
         }
     } finally {
-        fleet.forEach((f) => f.cleanup());
+        empty.cleanup();
     }
 
     const w = Math.max(...rows.map((r) => r.measure.length));
-    console.log(`\n${"measure".padEnd(w)}  seconds  detail`);
-    for (const r of rows) console.log(`${r.measure.padEnd(w)}  ${r.seconds.toFixed(1).padStart(7)}  ${r.detail}`);
-    console.log("\n" + JSON.stringify({ machine: `${process.platform} ${require("os").cpus().length} cpus`, rows }, null, 2));
+    console.log(`\n${"measure".padEnd(w)}  seconds  x empty  detail`);
+    for (const r of rows) {
+        const ratio = r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`;
+        console.log(`${r.measure.padEnd(w)}  ${r.seconds.toFixed(2).padStart(7)}  ${ratio.padStart(7)}  ${r.detail}`);
+    }
+    console.log("\n" + JSON.stringify({ machine: `${process.platform} ${require("os").cpus().length} cpus`, runs: RUNS, rows }, null, 2));
 }
 
 main().catch((e) => {

@@ -66,15 +66,20 @@ export const realFiles: FileReader = {
 export function resolveConnection(ssh: SshConfig, files: FileReader, env: NodeJS.ProcessEnv):
     { connection?: Connection; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
-    let privateKey = ssh.privateKey;
+    const privateKey = ssh.privateKey;
+    // A key file is checked here and read by the provider when it connects:
+    // the key never enters state or engine logs, only its path does.
+    const privateKeyFile = ssh.privateKeyFile === undefined ? undefined : expandHome(ssh.privateKeyFile);
     if (ssh.privateKeyFile !== undefined) {
-        privateKey = files.read(ssh.privateKeyFile);
-        if (privateKey === undefined) {
+        const text = files.read(ssh.privateKeyFile);
+        if (text === undefined) {
             problems.push({ key: `${NS}:ssh.privateKeyFile`, message: `cannot read ${ssh.privateKeyFile}; check the path and permissions` });
+        } else if (!/PRIVATE KEY/.test(text)) {
+            problems.push({ key: `${NS}:ssh.privateKeyFile`, message: `${ssh.privateKeyFile} is not a private key file (no "PRIVATE KEY" block); give the key, not the .pub` });
         }
     }
-    const agentSocket = privateKey === undefined ? (ssh.agentSocket ?? env.SSH_AUTH_SOCK) : undefined;
-    if (privateKey === undefined && ssh.privateKeyFile === undefined && !agentSocket) {
+    const agentSocket = privateKey === undefined && privateKeyFile === undefined ? (ssh.agentSocket ?? env.SSH_AUTH_SOCK) : undefined;
+    if (privateKey === undefined && privateKeyFile === undefined && !agentSocket) {
         problems.push({ key: `${NS}:ssh.privateKey`, message: "no SSH credentials: set ssh.privateKey (as a secret), " +
             "ssh.privateKeyFile, or ssh.agentSocket / SSH_AUTH_SOCK" });
     }
@@ -98,7 +103,7 @@ export function resolveConnection(ssh: SshConfig, files: FileReader, env: NodeJS
     if (problems.length > 0 || hostKey === undefined) return { problems };
     return {
         problems,
-        connection: { host: ssh.host, port: ssh.port, user: ssh.user, privateKey, agentSocket, hostKey, sudo: ssh.sudo },
+        connection: { host: ssh.host, port: ssh.port, user: ssh.user, privateKey, privateKeyFile, agentSocket, hostKey, sudo: ssh.sudo },
     };
 }
 

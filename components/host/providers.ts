@@ -46,7 +46,8 @@ async function probe(i: HostStateInputs): Promise<Record<string, string>> {
 }
 
 async function converge(i: HostStateInputs): Promise<HostStateOutputs> {
-    const r = await runOk(i.connection, withEnv(i.env, i.applyScript), `${i.label}`, { onRetry: retryWarning(i.label) });
+    const r = await runOk(i.connection, withEnv(i.env, i.applyScript), `${i.label}`,
+        { onRetry: retryWarning(i.label), changesHost: true });
     const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING"));
     for (const w of warnings) await pulumi.log.warn(`${i.label}: ${w}`);
     const observed = await probe(i);
@@ -85,7 +86,7 @@ const hostStateProvider: pulumi.dynamic.ResourceProvider = {
         return { id, props: { ...props, observed } };
     },
     async delete(_id: string, props: HostStateOutputs): Promise<void> {
-        await runOk(props.connection, withEnv(props.env, props.removeScript), `removal of ${props.label}`);
+        await runOk(props.connection, withEnv(props.env, props.removeScript), `removal of ${props.label}`, { changesHost: true });
     },
 };
 

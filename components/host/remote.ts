@@ -11,6 +11,11 @@ export interface Connection {
     user: string;
     /** Private key text (a Pulumi secret in state). */
     privateKey?: string;
+    /**
+     * Path of a private key file on the machine running Pulumi, read when a
+     * connection is made: the key itself never enters state or engine logs.
+     */
+    privateKeyFile?: string;
     /** ssh-agent socket path. */
     agentSocket?: string;
     /** Pinned host key: "<type> <base64>". */
@@ -28,6 +33,12 @@ export interface RunResult {
 export interface RunOptions {
     /** Run as the login user even when conn.sudo is set. */
     noSudo?: boolean;
+    /**
+     * The script changes the host (an apply or remove step): retire the pooled
+     * connection afterwards, so the next step logs in again and sees what it
+     * changed about the login user (e.g. a new socket group).
+     */
+    changesHost?: boolean;
     timeoutMs?: number;
     /** Connection attempts (a dropped connection is retried; scripts are idempotent). */
     attempts?: number;
@@ -63,69 +74,188 @@ export function withEnv(env: Record<string, string>, body: string): string {
     return `${lines.join("\n")}\n${body}`;
 }
 
-function once(conn: Connection, script: string, opts: RunOptions): Promise<RunResult> {
+/**
+ * One SSH connection per host (user, port, pinned key, credentials) for the
+ * whole run, shared by every step and probe: each script gets its own channel.
+ * The pool lives on globalThis because every dynamic provider of a run is
+ * deserialized separately inside the same provider process. An idle
+ * connection closes after a few seconds; a failed one is dropped and the next
+ * call connects again.
+ */
+interface Pooled {
+    client: any;
+    ready: Promise<void>;
+    busy: number;
+    idle?: ReturnType<typeof setTimeout>;
+    dead: boolean;
+}
+
+const IDLE_CLOSE_MS = 3000;
+
+function pool(): Map<string, Pooled> {
+    const g = globalThis as unknown as { __containaiSshPool?: Map<string, Pooled> };
+    if (!g.__containaiSshPool) g.__containaiSshPool = new Map();
+    return g.__containaiSshPool;
+}
+
+function poolKey(conn: Connection): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require("crypto");
+    const cred = createHash("sha256").update(conn.privateKey ?? (conn.privateKeyFile ? `file:${conn.privateKeyFile}` : `agent:${conn.agentSocket ?? ""}`)).digest("hex");
+    return `${conn.user}@${conn.host}:${conn.port} ${conn.hostKey.trim()} ${cred}`;
+}
+
+function hostKeyError(conn: Connection, presented: Buffer): Error {
+    const n = presented.readUInt32BE(0);
+    const type = presented.subarray(4, 4 + n).toString("latin1");
+    return operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: host key verification failed: the host ` +
+        `presented ${type} ${fingerprint(presented)}, which is not the key pinned in containai:ssh.hostKey ` +
+        `(or containai:ssh.knownHostsFile). Nothing was run on the host. If the machine was reinstalled or its ` +
+        `key rotated, check the new key out of band (ssh-keyscan -p ${conn.port} -t ed25519 ${conn.host}, ` +
+        `compared with the console), then update the pin.`);
+}
+
+/** Channels one connection carries at once (sshd's MaxSessions defaults to 10). */
+const MAX_CHANNELS = 8;
+
+function connect(conn: Connection): Pooled {
+    const base = poolKey(conn);
+    let key = base;
+    for (let i = 0; ; i++) {
+        key = `${base} #${i}`;
+        const hit = pool().get(key);
+        if (!hit || hit.dead) break;
+        if (hit.busy < MAX_CHANNELS) return hit;
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Client } = require("ssh2");
+    let privateKey = conn.privateKey;
+    if (privateKey === undefined && conn.privateKeyFile !== undefined) {
+        try {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            privateKey = require("fs").readFileSync(conn.privateKeyFile, "utf8") as string;
+        } catch (e) {
+            const dead: Pooled = { client: undefined, busy: 0, dead: true, ready: Promise.reject(operatorError(
+                `cannot read the SSH key ${conn.privateKeyFile} (containai:ssh.privateKeyFile): ${(e as Error).message}`)) };
+            dead.ready.catch(() => undefined);
+            return dead;
+        }
+    }
+    const client = new Client();
+    client.setMaxListeners(4 * MAX_CHANNELS);
+    const want = conn.hostKey.trim().split(/\s+/);
+    let presented: Buffer | undefined;
+    const entry: Pooled = { client, busy: 0, dead: false, ready: Promise.resolve() };
+    const drop = (): void => {
+        entry.dead = true;
+        if (pool().get(key) === entry) pool().delete(key);
+    };
+    entry.ready = new Promise<void>((resolve, reject) => {
+        client.on("ready", () => resolve());
+        client.on("error", (e: Error) => {
+            drop();
+            if (presented !== undefined && presented.toString("base64") !== want[want.length - 1]) {
+                return reject(hostKeyError(conn, presented));
+            }
+            reject(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: ${e.message}`));
+        });
+        client.on("close", () => {
+            drop();
+            reject(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: connection closed before it was ready`));
+        });
+    });
+    // A rejection nobody awaits yet must not crash the provider process.
+    entry.ready.catch(() => undefined);
+    client.connect({
+        host: conn.host,
+        port: conn.port,
+        username: conn.user,
+        privateKey,
+        agent: privateKey ? undefined : conn.agentSocket,
+        readyTimeout: 20000,
+        keepaliveInterval: 10000,
+        keepaliveCountMax: 3,
+        hostVerifier: (k: Buffer): boolean => {
+            presented = k;
+            return k.toString("base64") === want[want.length - 1];
+        },
+    });
+    pool().set(key, entry);
+    return entry;
+}
+
+function retire(entry: Pooled): void {
+    entry.dead = true;
+    for (const [k, v] of pool()) if (v === entry) pool().delete(k);
+}
+
+function release(entry: Pooled, changedHost: boolean): void {
+    entry.busy--;
+    if (changedHost) retire(entry);
+    if (entry.dead) {
+        if (entry.busy === 0) entry.client?.end();
+        return;
+    }
+    if (entry.busy > 0) return;
+    clearTimeout(entry.idle);
+    entry.idle = setTimeout(() => {
+        if (entry.busy === 0) {
+            retire(entry);
+            entry.client.end();
+        }
+    }, IDLE_CLOSE_MS);
+    (entry.idle as { unref?: () => void }).unref?.();
+}
+
+async function once(conn: Connection, script: string, opts: RunOptions): Promise<RunResult> {
     const timeoutMs = opts.timeoutMs ?? 15 * 60 * 1000;
-    return new Promise<RunResult>((resolve, reject) => {
-        const client = new Client();
-        let stdout = "";
-        let stderr = "";
-        let settled = false;
-        let timer: ReturnType<typeof setTimeout> | undefined = undefined;
-        const finish = (err: Error | undefined, res?: RunResult): void => {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            client.end();
-            if (err) reject(err);
-            else resolve(res as RunResult);
-        };
-        timer = setTimeout(() => finish(operatorError(
-            `ssh ${conn.user}@${conn.host}:${conn.port}: no result after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-        const want = conn.hostKey.trim().split(/\s+/);
-        let presented: Buffer | undefined;
-        client.on("ready", () => {
+    const entry = connect(conn);
+    entry.busy++;
+    clearTimeout(entry.idle);
+    try {
+        await entry.ready;
+        return await new Promise<RunResult>((resolve, reject) => {
+            let stdout = "";
+            let stderr = "";
+            let settled = false;
+            let stream: any;
+            let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+            let onClose: (() => void) | undefined = undefined;
+            // (Declared before use: Pulumi's closure serializer needs that.)
+            const finish = (err: Error | undefined, res?: RunResult): void => {
+                if (settled) return;
+                settled = true;
+                clearTimeout(timer);
+                if (onClose) entry.client.removeListener("close", onClose);
+                if (err) reject(err);
+                else resolve(res as RunResult);
+            };
+            onClose = (): void => finish(operatorError(
+                `ssh ${conn.user}@${conn.host}:${conn.port}: connection closed before the command finished`));
+            timer = setTimeout(() => {
+                // A hung host: never reuse this connection.
+                entry.dead = true;
+                entry.client.end();
+                finish(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: no result after ${Math.round(timeoutMs / 1000)} s`));
+            }, timeoutMs);
+            entry.client.on("close", onClose);
             const cmd = conn.sudo && !opts.noSudo ? "sudo -n -H bash -s" : "bash -s";
-            client.exec(cmd, (err: Error | undefined, stream: any) => {
-                if (err) return finish(err);
+            entry.client.exec(cmd, (err: Error | undefined, s: any) => {
+                if (err) {
+                    // e.g. the server refuses another channel: drop the connection, the caller retries.
+                    entry.dead = true;
+                    return finish(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: ${err.message}`));
+                }
+                stream = s;
                 stream.on("data", (d: Buffer) => { stdout += d.toString(); });
                 stream.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-                stream.on("close", (code: number | null) => finish(undefined, {
-                    code: code ?? 255, stdout, stderr,
-                }));
+                stream.on("close", (code: number | null) => finish(undefined, { code: code ?? 255, stdout, stderr }));
                 stream.end(script);
             });
         });
-        client.on("error", (e: Error) => {
-            if (presented !== undefined && presented.toString("base64") !== want[want.length - 1]) {
-                const n = presented.readUInt32BE(0);
-                const type = presented.subarray(4, 4 + n).toString("latin1");
-                return finish(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: host key verification failed: the host ` +
-                    `presented ${type} ${fingerprint(presented)}, which is not the key pinned in containai:ssh.hostKey ` +
-                    `(or containai:ssh.knownHostsFile). Nothing was run on the host. If the machine was reinstalled or its ` +
-                    `key rotated, check the new key out of band (ssh-keyscan -p ${conn.port} -t ed25519 ${conn.host}, ` +
-                    `compared with the console), then update the pin.`));
-            }
-            finish(operatorError(`ssh ${conn.user}@${conn.host}:${conn.port}: ${e.message}`));
-        });
-        client.on("close", () => finish(operatorError(
-            `ssh ${conn.user}@${conn.host}:${conn.port}: connection closed before the command finished`)));
-        client.connect({
-            host: conn.host,
-            port: conn.port,
-            username: conn.user,
-            privateKey: conn.privateKey,
-            agent: conn.privateKey ? undefined : conn.agentSocket,
-            readyTimeout: 20000,
-            keepaliveInterval: 10000,
-            keepaliveCountMax: 3,
-            hostVerifier: (key: Buffer): boolean => {
-                presented = key;
-                return key.toString("base64") === want[want.length - 1];
-            },
-        });
-    });
+    } finally {
+        release(entry, opts.changesHost === true);
+    }
 }
 
 /** Run a script; retries only when the connection itself fails. */

@@ -3,7 +3,9 @@
 // (lab/sysbox-double): these tests exercise our install/verify/register
 // logic, not sysbox itself. Every scenario asserts on the host over SSH.
 import * as assert from "node:assert/strict";
-import { checkoutStackFiles, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
+import * as fs from "fs";
+import * as path from "path";
+import { checkoutStackFiles, LAB_DIR, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
 import { TEST_HOSTKEY } from "../helpers";
 import { describe, it, before, after } from "mocha";
 
@@ -45,9 +47,15 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         assert.equal(hostOk(H, "ip -4 -o addr show cai0 | awk '{print $4}'"), "172.30.0.1/16");
     });
 
-    it("2. pulumi preview --expect-no-changes passes right after", () => {
+    it("2. pulumi preview --expect-no-changes passes right after; the key file's content is nowhere in state", () => {
         const r = stack.preview("--expect-no-changes");
         assert.equal(r.code, 0, r.out);
+        // ssh.privateKeyFile: the provider reads the file; state holds its path only, even decrypted.
+        const keyBody = fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8").split("\n")[1];
+        const state = stack.pulumi("stack", "export", "--show-secrets");
+        assert.equal(state.code, 0, state.out);
+        assert.ok(!state.out.includes(keyBody), "the private key is in the state");
+        assert.match(state.out, /privateKeyFile\\?":\s*\\?"[^"\\]*id_ed25519/, "the key file's path is in the state");
     });
 
     it("3a. hand-edited daemon.json: preview --refresh reports it, up restores it", () => {

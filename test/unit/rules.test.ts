@@ -44,6 +44,29 @@ describe("host compatibility rules", () => {
         assert.equal(evaluate(ok, policy).idmappedMounts, true);
     });
 
+    const bridges = [
+        { key: "containai:daemons[0].bridge.cidr", name: "cai0", cidr: "172.30.0.1/16" },
+        { key: "containai:daemons[1].bridge.cidr", name: "cai1", cidr: "172.17.5.1/24" },
+    ];
+
+    it("preflight: a bridge CIDR overlapping the host's own routes is refused, naming the key; our own bridges' routes are not counted", () => {
+        const routes = "172.17.0.0/16@eth0 172.30.0.0/16@cai0 10.8.0.0/24@tun0";
+        const v = evaluate({ ...ok, routes }, { ...policy, bridges });
+        assert.deepEqual(v.refusals.map((r) => r.split(" overlaps")[0]), ["containai:daemons[1].bridge.cidr 172.17.5.1/24"]);
+        assert.match(v.refusals[0], /overlaps the host's route 172\.17\.0\.0\/16 on eth0; .*pick a range the host does not use/);
+        // A CIDR that contains a host route is refused too (the route would be shadowed).
+        const wide = evaluate({ ...ok, routes: "10.8.0.0/24@tun0" }, { ...policy, bridges: [{ key: "k", name: "cai0", cidr: "10.0.0.1/8" }] });
+        assert.match(wide.refusals.join(), /k 10\.0\.0\.1\/8 overlaps the host's route 10\.8\.0\.0\/24 on tun0/);
+        assert.deepEqual(evaluate({ ...ok, routes: "192.168.1.0/24@eth0" }, { ...policy, bridges }).refusals, []);
+    });
+
+    it("preflight: a data-root another dockerd on the host uses (or nests with) is refused, naming the key", () => {
+        const dataRoots = [{ key: "containai:daemons[0].dataRoot", path: "/srv/docker/cai" }];
+        const v = evaluate({ ...ok, other_data_roots: "/srv/docker" }, { ...policy, dataRoots });
+        assert.match(v.refusals.join(), /containai:daemons\[0\]\.dataRoot \/srv\/docker\/cai overlaps \/srv\/docker, the data-root of another dockerd/);
+        assert.deepEqual(evaluate({ ...ok, other_data_roots: "/var/lib/docker" }, { ...policy, dataRoots }).refusals, []);
+    });
+
     it("version comparison", () => {
         assert.ok(versionAtLeast("6.18.44-fc-v595", "6.8"));
         assert.ok(!versionAtLeast("5.4.0", "5.15"));

@@ -53,11 +53,15 @@ describe("sysbox sources and SSH connection", () => {
     });
 
     it("connection: key file and known_hosts resolve; missing ones name the key", () => {
-        const files = { read: (p: string) => ({ "/k": "PRIVATE", "/kh": `[h]:2222 ${TEST_HOSTKEY}\n`, "/kh-bad": "[h]:2222 ssh-ed25519 HK\n" } as Record<string, string>)[p] };
+        const files = { read: (p: string) => ({ "/k": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n", "/k.pub": TEST_HOSTKEY, "/kh": `[h]:2222 ${TEST_HOSTKEY}\n`, "/kh-bad": "[h]:2222 ssh-ed25519 HK\n" } as Record<string, string>)[p] };
         const ssh = validateConfig({ ssh: { host: "h", port: 2222, privateKeyFile: "/k", knownHostsFile: "/kh" } }).ssh;
         const ok = resolveConnection(ssh, files, {});
         assert.deepEqual(ok.problems, []);
-        assert.equal(ok.connection?.privateKey, "PRIVATE");
+        // The key file is checked, and its path (not the key) travels to the provider.
+        assert.equal(ok.connection?.privateKey, undefined);
+        assert.equal(ok.connection?.privateKeyFile, "/k");
+        const pub = resolveConnection({ ...ssh, privateKeyFile: "/k.pub" }, files, {});
+        assert.match(pub.problems.map((p) => p.message).join(), /\/k\.pub is not a private key file/);
         assert.equal(ok.connection?.hostKey, TEST_HOSTKEY);
         // A known_hosts entry whose key does not decode names the file's key.
         const garbled = resolveConnection({ ...ssh, knownHostsFile: "/kh-bad" }, files, {});
