@@ -4,6 +4,6 @@
 #   scripts/bootstrap.sh          apt packages + npm packages + Pulumi toolchain
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/install-deps.sh apt docker.io debootstrap shellcheck jq openssh-client iptables curl python3 golang-go util-linux
+bash scripts/install-deps.sh apt docker.io debootstrap shellcheck jq openssh-client iptables curl python3 golang-go util-linux git
 bash scripts/install-deps.sh npm
 bash scripts/toolchain.sh >/dev/null

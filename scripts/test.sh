@@ -4,7 +4,7 @@
 # packages, shellcheck) so it runs on a fresh clone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/install-deps.sh apt shellcheck util-linux
+bash scripts/install-deps.sh apt shellcheck util-linux git
 bash scripts/install-deps.sh npm
 echo "== type-check" >&2
 npx tsc -p tsconfig.json --noEmit

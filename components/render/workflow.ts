@@ -22,40 +22,17 @@ export function renderReleaseWorkflow(r: ReleaseConfig): string {
                 strategy: { "fail-fast": true, matrix: { include: r.archs.map((arch) => ({ arch, runner: RUNNER[arch] })) } },
                 "runs-on": "${{ matrix.runner }}",
                 steps: [
+                    // This repository carries scripts/build-sysbox.sh (the one place the build is defined).
+                    { uses: "actions/checkout@v4" },
                     {
-                        name: "Check out sysbox at the pinned ref",
+                        name: "Build sysbox-ce at the pinned ref (required fixes checked, version stamped, fuse3)",
                         run: script(
-                            "git init sysbox && cd sysbox",
-                            "git remote add origin https://github.com/nestybox/sysbox.git",
-                            'git fetch --depth 1 origin "$SYSBOX_REF"',
-                            "git checkout --detach FETCH_HEAD",
-                            "git submodule update --init --recursive --depth 1",
-                        ),
-                    },
-                    {
-                        name: "Build the .deb with sysbox-pkgr",
-                        run: script(
-                            "cd sysbox",
-                            "# sysbox >= 0.7.1 calls fusermount3: depend on fuse3, not fuse (v2).",
-                            "sed -i 's/^\\(Depends:.*\\)\\bfuse\\b/\\1fuse3/' sysbox-pkgr/deb/sysbox-ce/control",
-                            "ln -sfn ../ sysbox-pkgr/sources/sysbox",
-                            "make -C sysbox-pkgr/deb generic EDITION=ce",
-                        ),
-                    },
-                    {
-                        name: "Collect the artifact and its checksum",
-                        run: script(
-                            'deb=$(ls sysbox/sysbox-pkgr/deb/build/${{ matrix.arch }}/*/sysbox-ce_*.deb | head -n1)',
-                            "ver=$(dpkg-deb -f \"$deb\" Version | sed 's/\\.linux$//; s/-0$//')",
-                            'out="sysbox-ce_${ver}.linux_${{ matrix.arch }}.deb"',
-                            'cp "$deb" "$out"',
-                            'sha256sum "$out" > "$out.sha256"',
-                            'echo "ASSET=$out" >> "$GITHUB_ENV"',
+                            'bash scripts/build-sysbox.sh --ref "$SYSBOX_REF" --arch "${{ matrix.arch }}" --out out',
                         ),
                     },
                     {
                         uses: "actions/upload-artifact@v4",
-                        with: { name: "deb-${{ matrix.arch }}", path: "${{ env.ASSET }}\n${{ env.ASSET }}.sha256\n" },
+                        with: { name: "deb-${{ matrix.arch }}", path: "out/*.deb\nout/*.deb.sha256\n" },
                     },
                 ],
             },
@@ -69,7 +46,8 @@ export function renderReleaseWorkflow(r: ReleaseConfig): string {
                         env: { GH_TOKEN: "${{ github.token }}" },
                         run: script(
                             "cd dist",
-                            "cat *.sha256 > SHA256SUMS",
+                            "cat *.deb.sha256 | sort -k2 > SHA256SUMS",
+                            "sha256sum -c SHA256SUMS",
                             'tag="${GITHUB_REF_NAME}"',
                             'case "$tag" in sysbox-v*) ;; *) tag="sysbox-build-$(date -u +%Y%m%d)-${GITHUB_RUN_NUMBER}";; esac',
                             'gh release create "$tag" --repo "$GITHUB_REPOSITORY" --title "$tag" \\',
