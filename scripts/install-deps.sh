@@ -2,6 +2,7 @@
 # Install what a step needs, idempotently (each check is cheap when done):
 #   scripts/install-deps.sh npm              npm packages (npm ci, when missing or stale)
 #   scripts/install-deps.sh apt PKG [PKG...] Debian packages whose command is missing
+#   scripts/install-deps.sh actionlint       actionlint built from its Go module (cached); prints its path
 # Used by bootstrap.sh (everything) and test.sh (just what `npm test` needs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,5 +38,17 @@ case "${1:-}" in
       DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
     fi
     ;;
-  *) echo "usage: $0 npm | apt PKG..." >&2; exit 2 ;;
+  actionlint)
+    v=v1.7.7
+    bin="${CONTAINAI_CACHE:-$HOME/.cache/containai-infra}/tools/actionlint-$v"
+    if [ ! -x "$bin/actionlint" ]; then
+      command -v go >/dev/null 2>&1 || { echo "install-deps: Go is needed to build actionlint" >&2; exit 1; }
+      echo "install-deps: building actionlint $v from github.com/rhysd/actionlint" >&2
+      mkdir -p "$bin"
+      GOBIN="$bin" GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 \
+        go install "github.com/rhysd/actionlint/cmd/actionlint@$v" >&2
+    fi
+    echo "$bin/actionlint"
+    ;;
+  *) echo "usage: $0 npm | apt PKG... | actionlint" >&2; exit 2 ;;
 esac

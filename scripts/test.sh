@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-deps.sh apt shellcheck util-linux git
 bash scripts/install-deps.sh npm
+CONTAINAI_ACTIONLINT=$(bash scripts/install-deps.sh actionlint)
+export CONTAINAI_ACTIONLINT
 echo "== type-check" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "== lint" >&2

@@ -1,5 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as YAML from "yaml";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "node:child_process";
+import { Arch } from "../../components/config/schema";
 import { defaultDaemon, validateConfig } from "../../components/config/schema";
 import { renderDaemonJson, renderDaemonUnit, dockerdPath, engineMajor } from "../../components/render/daemon";
 import { renderApparmorFusermount3 } from "../../components/render/host";
@@ -83,5 +88,25 @@ describe("renderers (snapshots)", () => {
             { arch: "amd64", runner: "ubuntu-24.04" }, { arch: "arm64", runner: "ubuntu-24.04-arm" }]);
         assert.equal(wf.jobs.publish.needs, "build");
         assert.match(wf.jobs.build.steps[1].run, /^set -euo pipefail\n/);
+    });
+
+    it("the sysbox release workflow is actionlint-clean (with shellcheck on its scripts)", () => {
+        const actionlint = process.env.CONTAINAI_ACTIONLINT;
+        assert.ok(actionlint && fs.existsSync(actionlint),
+            "actionlint not found: npm test builds it (scripts/install-deps.sh actionlint); set CONTAINAI_ACTIONLINT to its path");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-actionlint-"));
+        try {
+            fs.mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+            const files: string[] = [];
+            for (const archs of [["amd64", "arm64"], ["amd64"]] as Arch[][]) {
+                const file = path.join(dir, ".github", "workflows", `build-sysbox-${archs.join("-")}.yml`);
+                fs.writeFileSync(file, renderReleaseWorkflow({ owner: "acme", repository: "sysbox-builds", sysboxRef: "v0.7.1", archs }));
+                files.push(file);
+            }
+            const r = spawnSync(actionlint, ["-shellcheck", "shellcheck", "-no-color", ...files], { cwd: dir, encoding: "utf8" });
+            assert.equal(r.status, 0, `actionlint:\n${r.stdout}${r.stderr}`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
