@@ -268,7 +268,7 @@ export async function run(conn: Connection, script: string, opts: RunOptions = {
         } catch (e) {
             last = e as Error;
             // A host key mismatch or auth failure will not fix itself.
-            if (/authentication|host key|verification/i.test(last.message)) break;
+            if (/authentication|host key|verification|cannot read the SSH key/i.test(last.message)) break;
             if (i + 1 < attempts) {
                 await opts.onRetry?.(`${last.message}; retrying (attempt ${i + 2} of ${attempts})`);
                 await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
