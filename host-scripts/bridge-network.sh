@@ -59,6 +59,22 @@ COMMIT
 RULES
 }
 
+# Rules that name our bridge in the chains every dockerd shares (FORWARD,
+# POSTROUTING, DOCKER*): what this daemon left there when it ran with iptables
+# on (before this script existed). Removed on start so an upgraded host ends up
+# exactly like a new one. Our own jumps (-j CAI-...) are kept.
+drop_shared_rules() {
+  local t rule words
+  for t in filter nat; do
+    iptables-save -t "$t" | grep -E "^-A (FORWARD|POSTROUTING|DOCKER[A-Z0-9-]*) (.* )?(-i|-o) $br( |$)" \
+      | grep -v -- "-j CAI-" | while read -r rule; do
+      read -r -a words <<< "$rule"
+      words[0]=-D
+      iptables -w -t "$t" "${words[@]}" || true
+    done || true   # (grep finds nothing on a clean host)
+  done
+}
+
 # hook TABLE CHAIN TARGET: jump from CHAIN to TARGET, first in CHAIN.
 hook() {
   iptables -w -t "$1" -C "$2" -j "$3" 2>/dev/null || iptables -w -t "$1" -I "$2" 1 -j "$3"
@@ -84,6 +100,7 @@ case "$cmd" in
     # Forwarding on (dockerd would do it; a read-only /proc/sys that is
     # already 1, as in a container, is fine).
     [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || sysctl -q -w net.ipv4.ip_forward=1
+    drop_shared_rules
     rules | iptables-restore -w --noflush
     hook mangle FORWARD "$iso"
     hook filter FORWARD "$fwd"
@@ -97,6 +114,7 @@ case "$cmd" in
     done
     ;;
   remove)
+    drop_shared_rules
     unhook mangle FORWARD "$iso"
     unhook filter FORWARD "$fwd"
     unhook nat POSTROUTING "$nat"
@@ -110,6 +128,9 @@ case "$cmd" in
     want=$(rules | grep '^-A' | sort)
     have=$(for t in mangle filter nat; do iptables-save -t "$t"; done | grep -E "^-A ($iso|$fwd|$nat) " | sort)
     [ "$want" = "$have" ] || missing="$missing rules-of:$iso,$fwd,$nat"
+    shared=$(for t in filter nat; do iptables-save -t "$t"; done \
+      | grep -E "^-A (FORWARD|POSTROUTING|DOCKER[A-Z0-9-]*) (.* )?(-i|-o) $br( |$)" | grep -cv -- "-j CAI-" || true)
+    [ "$shared" = 0 ] || missing="$missing shared-chain-rules-naming-$br:$shared"
     if [ -n "$missing" ]; then echo "${missing# }"; exit 1; fi
     echo ok
     ;;

@@ -114,6 +114,32 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
         assert.equal(hostOk(H, "systemctl show -p MainPID --value containai-docker.service"), pid, "dockerd was not restarted");
     });
 
+    it("N4c. rules an earlier release's daemon (iptables on) left in the shared chains are drift, and up removes them", () => {
+        // Exactly what dockerd 20.10 with iptables on wrote for cai0 (captured
+        // from a host converged by the previous release of this program).
+        const legacy = [
+            "-t filter -A FORWARD -o cai0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+            "-t filter -A FORWARD -o cai0 -j DOCKER",
+            "-t filter -A FORWARD -i cai0 ! -o cai0 -j ACCEPT",
+            "-t filter -A FORWARD -i cai0 -o cai0 -j ACCEPT",
+            "-t filter -A DOCKER-ISOLATION-STAGE-1 -i cai0 ! -o cai0 -j DOCKER-ISOLATION-STAGE-2",
+            "-t filter -A DOCKER-ISOLATION-STAGE-2 -o cai0 -j DROP",
+            "-t nat -A POSTROUTING -s 172.30.0.0/16 ! -o cai0 -j MASQUERADE",
+            "-t nat -A DOCKER -i cai0 -j RETURN",
+        ];
+        hostOk(H, legacy.map((r) => `iptables -w ${r}`).join("\n"));
+        const shared = (): string => hostOk(H, "iptables-save | grep -E '^-A (FORWARD|POSTROUTING|DOCKER[A-Z0-9-]*) ' | grep -E '(-i|-o) cai0( |$)' | grep -cv -- '-j CAI-' || true");
+        assert.equal(shared(), "8");
+        const p = stack.preview("--refresh", "--expect-no-changes");
+        assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
+        const u = stack.up("--refresh");
+        assert.equal(u.code, 0, u.out);
+        assert.equal(shared(), "0", "no rule naming our bridge is left in the shared chains");
+        assert.match(hostOk(H, "iptables-save"), /^-A CAI-cai0-NAT -s 172\.30\.0\.0\/16 ! -o cai0 -j MASQUERADE$/m, "ours stay");
+        assert.equal(dnat8081(), "1", "the default Docker's own rules stay");
+        assert.equal(fetchFromOutside(8082), "ours");
+    });
+
     it("N4b. a drift audit costs one SSH connection to the host, not one per resource", () => {
         // Counted from sshd's journal through docker exec (no SSH of our own).
         const logins = (): number => Number(execOnHost(H, "journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true").out.trim());
