@@ -60,30 +60,21 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
 
     it("3a. hand-edited daemon.json: preview --refresh reports it, up restores it", () => {
         hostOk(H, "jq '. + {\"debug\": true}' /etc/containai/docker/daemon.json > /tmp/d && mv /tmp/d /etc/containai/docker/daemon.json");
-        const p = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
-        assert.match(p.out, /host-containai-docker-instance/);
-        const u = stack.up("--refresh");
-        assert.equal(u.code, 0, u.out);
+        stack.driftReportedThenRestored(/host-containai-docker-instance/);
         assert.equal(hostOk(H, "jq -r '.debug // \"unset\"' /etc/containai/docker/daemon.json"), "unset");
         assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
     });
 
     it("3b. stopped daemon: reported and restarted", () => {
         hostOk(H, "systemctl stop containai-docker.service");
-        const p = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
-        assert.equal(stack.up("--refresh").code, 0);
+        stack.driftReportedThenRestored();
         assert.equal(hostOk(H, "systemctl is-active containai-docker.service"), "active");
         assert.equal(hostOk(H, dockerB(SOCK, "info --format '{{.DefaultRuntime}}'")), "sysbox-runc");
     });
 
     it("3c. removed context: reported and recreated", () => {
         hostOk(H, "docker context rm -f containai-docker");
-        const p = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
-        assert.match(p.out, /containai-docker-ctx-context/);
-        assert.equal(stack.up("--refresh").code, 0);
+        stack.driftReportedThenRestored(/containai-docker-ctx-context/);
         assert.equal(hostOk(H, "docker context inspect -f '{{.Endpoints.docker.Host}}' containai-docker"), `unix://${SOCK}`);
     });
 
@@ -93,10 +84,7 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         lab("sysbox-double", "0.7.2");
         hostOk(H, `curl -fsS -o /tmp/other.deb ${gw}/sysbox-ce_0.7.2.linux_amd64.deb && dpkg-deb -x /tmp/other.deb /tmp/other && install -m755 /tmp/other/usr/bin/sysbox-runc /usr/bin/sysbox-runc`);
         assert.match(hostOk(H, "sysbox-runc --version"), /0\.7\.2/);
-        const p = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
-        assert.match(p.out, /host-sysbox-install/);
-        assert.equal(stack.up("--refresh").code, 0);
+        stack.driftReportedThenRestored(/host-sysbox-install/);
         assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.1/);
         assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
     });
@@ -131,9 +119,7 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         hostOk(H, `${dockerB(SOCK, "rm -f cidr-probe")} >/dev/null`);
         // A stale address added by hand is drift, and up removes it.
         hostOk(H, "ip addr add 172.30.0.1/16 dev cai0");
-        const d = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(d.code, 0, `drift not reported:\n${d.out}`);
-        assert.equal(stack.up("--refresh").code, 0);
+        stack.driftReportedThenRestored(/host-containai-docker-instance/);
         assert.equal(hostOk(H, "ip -4 -o addr show dev cai0 | awk '{print $4}'"), "172.33.0.1/16");
         stack.setConfig(labConfig(H));
         assert.equal(stack.up().code, 0);
@@ -211,10 +197,7 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "false", "the upgrade stopped the agent");
         assert.match(hostOk(H, "cat /var/lib/containai/sysbox/stopped-containers"), /containai-docker\.sock [0-9a-f]{12}/);
         hostOk(H, "systemctl unmask sysbox.service >/dev/null 2>&1");
-        const drift = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(drift.code, 0, `a stopped agent that should run is drift:\n${drift.out}`);
-        const r = stack.up("--refresh");
-        assert.equal(r.code, 0, r.out);
+        stack.driftReportedThenRestored(/host-sysbox-install/, "a stopped agent that should run is drift");
         assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.3/);
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true", "the agent runs again");
         assert.equal(onHost(H, "test -e /var/lib/containai/sysbox/stopped-containers").code, 1, "the record is cleared");

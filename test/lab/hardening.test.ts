@@ -105,11 +105,7 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
     it("N4. a deleted firewall rule of ours is drift: preview --refresh reports it, up restores it without restarting dockerd", () => {
         const pid = hostOk(H, "systemctl show -p MainPID --value containai-docker.service");
         hostOk(H, "iptables -t mangle -D FORWARD -j CAI-cai0-ISO");
-        const p = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
-        assert.match(p.out, /host-containai-docker-instance/);
-        const u = stack.up("--refresh");
-        assert.equal(u.code, 0, u.out);
+        stack.driftReportedThenRestored(/host-containai-docker-instance/);
         assert.match(hostOk(H, "iptables-save -t mangle"), /^-A FORWARD -j CAI-cai0-ISO$/m);
         assert.equal(hostOk(H, "systemctl show -p MainPID --value containai-docker.service"), pid, "dockerd was not restarted");
     });
@@ -130,10 +126,7 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
         hostOk(H, legacy.map((r) => `iptables -w ${r}`).join("\n"));
         const shared = (): string => hostOk(H, "iptables-save | grep -E '^-A (FORWARD|POSTROUTING|DOCKER[A-Z0-9-]*) ' | grep -E '(-i|-o) cai0( |$)' | grep -cv -- '-j CAI-' || true");
         assert.equal(shared(), "8");
-        const p = stack.preview("--refresh", "--expect-no-changes");
-        assert.notEqual(p.code, 0, `drift not reported:\n${p.out}`);
-        const u = stack.up("--refresh");
-        assert.equal(u.code, 0, u.out);
+        stack.driftReportedThenRestored(/host-containai-docker-instance/);
         assert.equal(shared(), "0", "no rule naming our bridge is left in the shared chains");
         assert.match(hostOk(H, "iptables-save"), /^-A CAI-cai0-NAT -s 172\.30\.0\.0\/16 ! -o cai0 -j MASQUERADE$/m, "ours stay");
         assert.equal(dnat8081(), "1", "the default Docker's own rules stay");

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as assert from "node:assert/strict";
 import * as YAML from "yaml";
 import { projectRoot } from "../helpers";
 
@@ -137,6 +138,19 @@ export class Stack {
         });
     }
     preview(...extra: string[]): Result { return this.pulumi("preview", ...extra); }
+    /**
+     * The drift audit: `preview --refresh --expect-no-changes` must report the
+     * hand change (on `resource`, when given), then `up --refresh` must put it
+     * back. Returns the audit's output.
+     */
+    driftReportedThenRestored(resource?: RegExp, what = "drift not reported"): Result {
+        const p = this.preview("--refresh", "--expect-no-changes");
+        assert.notEqual(p.code, 0, `${what}:\n${p.out}`);
+        if (resource) assert.match(p.out, resource);
+        const u = this.up("--refresh");
+        assert.equal(u.code, 0, u.out);
+        return p;
+    }
     destroy(): Result { return this.pulumi("destroy", "--yes", "--skip-preview"); }
     cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
 }
