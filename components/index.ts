@@ -1,3 +1,4 @@
 export * from "./config";
 export * from "./host";
 export * as render from "./render";
+export * as agent from "./agent";

@@ -9,7 +9,7 @@ import type { Connection } from "../host/remote";
 import { checkConfig, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, SshConfig } from "./schema";
 import { publicKeyProblem } from "./checks";
 
-const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "release"];
+const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "operator", "release"];
 
 export function expandHome(p: string): string {
     return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
@@ -107,6 +107,39 @@ export function resolveConnection(ssh: SshConfig, files: FileReader, env: NodeJS
     };
 }
 
+/** Whether an OpenSSH client answers `ssh -V` on the machine running Pulumi. */
+export function hasOpenSshClient(env: NodeJS.ProcessEnv): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawnSync } = require("child_process") as typeof import("child_process");
+    const r = spawnSync("ssh", ["-V"], { env, encoding: "utf8", timeout: 5000 });
+    return r.status === 0 && /OpenSSH/.test(`${r.stderr}${r.stdout}`);
+}
+
+/**
+ * Agents are created through the docker provider, which reaches each daemon
+ * with the OpenSSH client of the machine running Pulumi (`ssh ... docker
+ * system dial-stdio`): it needs `ssh` and a key it can pass with -i (or an
+ * ssh-agent), never key text.
+ */
+export function agentAccessProblems(config: HostConfig, files: FileReader, env: NodeJS.ProcessEnv,
+    sshClient: (e: NodeJS.ProcessEnv) => boolean = hasOpenSshClient): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const op = config.operator;
+    if (op.identityFile !== undefined && files.read(op.identityFile) === undefined) {
+        problems.push({ key: `${NS}:operator.identityFile`, message: `cannot read ${op.identityFile}; check the path and permissions` });
+    }
+    if (config.agents.length === 0) return problems;
+    if (config.ssh.privateKey !== undefined && config.ssh.privateKeyFile === undefined) {
+        problems.push({ key: `${NS}:ssh.privateKey`, message: "agents need the key as a file: the docker provider connects with " +
+            "the OpenSSH client (ssh -i). Set ssh.privateKeyFile (or use an ssh-agent) and remove ssh.privateKey" });
+    }
+    if (!sshClient(env)) {
+        problems.push({ key: `${NS}:agents`, message: "the OpenSSH client (ssh) is not on PATH of the machine running pulumi; " +
+            "the docker provider reaches the agents' daemon through it: install openssh-client" });
+    }
+    return problems;
+}
+
 export interface LoadedConfig {
     config: HostConfig;
     /** Accepted, but worth telling the operator (e.g. an unpinned image). */
@@ -133,7 +166,7 @@ export function loadConfig(files: FileReader = realFiles, env: NodeJS.ProcessEnv
     // reports every problem (skipped only when ssh.host itself is unusable).
     const sshBroken = problems.some((p) => p.key === `${NS}:ssh` || p.key === `${NS}:ssh.host`);
     const resolved = sshBroken ? { problems: [] as ConfigProblem[], connection: undefined } : resolveConnection(config.ssh, files, env);
-    const all = [...problems, ...resolved.problems];
+    const all = [...problems, ...resolved.problems, ...(sshBroken ? [] : agentAccessProblems(config, files, env))];
     if (all.length > 0 || !resolved.connection) throw new ConfigRunError(all);
     return { config, warnings, connection: pulumi.secret(resolved.connection) };
 }

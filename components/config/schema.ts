@@ -6,10 +6,13 @@
 // key, the bad value and the fix. Nothing is registered before this passes.
 
 import { canonicalPath, defaultDockerCollision, hasUserinfo, pathsNest, publicKeyProblem, redactUrl,
-    unsafePathProblem, VOLATILE_PATHS } from "./checks";
+    VOLATILE_PATHS } from "./checks";
 import { cidrsOverlap, parseCidr, versionAtLeast } from "../host/rules";
 
-export const NS = "containai";
+export { NS, ConfigProblem, parseCpus, parseMemory } from "./collect";
+export { AgentConfig, AgentMount, AgentPort, OperatorConfig, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "./agents";
+import { AgentConfig, OperatorConfig, validateAgents, validateOperator } from "./agents";
+import { absPath, bool, checkName, Collector, ConfigProblem, int, isObj, NS, parseCpus, parseMemory, positive, show, str, unknownKeys } from "./collect";
 
 /** Upstream sysbox-ce releases we know the checksums of. */
 export const UPSTREAM_SYSBOX: Record<string, { sha256: Partial<Record<Arch, string>> }> = {
@@ -22,10 +25,6 @@ export const DEFAULT_SYSBOX_VERSION = "0.7.1";
 export const UPSTREAM_URL_TEMPLATE =
     "https://github.com/nestybox/sysbox/releases/download/v{version}/sysbox-ce_{version}.linux_{arch}.deb";
 
-export const SSH_PORT_MIN = 2300;
-export const SSH_PORT_MAX = 2500;
-/** Inside the agent range but never handed out: Docker API (2375/2376) and swarm (2377). */
-export const RESERVED_SSH_PORTS = [2375, 2376, 2377];
 /** Oldest sysbox with the openat2 fix (see docs/troubleshooting.md). */
 export const MIN_FIXED_SYSBOX = "0.7.0";
 /** Runtimes an isolated daemon can default to: the one we register, and Docker's built-in ones. */
@@ -96,17 +95,6 @@ export interface DaemonConfig {
     removeDataOnDestroy: boolean;
 }
 
-export interface AgentConfig {
-    name: string;
-    image: string;
-    daemon: string;
-    workspace: string;
-    /** Fixed port, or assigned from 2300-2500 when "auto". */
-    sshPort: number | "auto";
-    cpus?: number;
-    memoryBytes?: number;
-    authorizedKeys: string[];
-}
 
 export interface ReleaseConfig {
     repository: string;
@@ -123,6 +111,7 @@ export interface HostConfig {
     sysbox: SysboxConfig;
     daemons: DaemonConfig[];
     agents: AgentConfig[];
+    operator: OperatorConfig;
     release?: ReleaseConfig;
 }
 
@@ -134,13 +123,10 @@ export interface RawConfig {
     sysbox?: unknown;
     daemons?: unknown;
     agents?: unknown;
+    operator?: unknown;
     release?: unknown;
 }
 
-export interface ConfigProblem {
-    key: string;
-    message: string;
-}
 
 export class ConfigError extends Error {
     constructor(public readonly problems: ConfigProblem[]) {
@@ -153,96 +139,6 @@ export function formatProblems(problems: ConfigProblem[]): string {
     const lines = problems.map((p) => `  - ${p.key}: ${p.message}`);
     return `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
         `nothing was changed on the host:\n${lines.join("\n")}`;
-}
-
-// ---------------------------------------------------------------- helpers
-
-type Obj = Record<string, unknown>;
-
-class Collector {
-    readonly problems: ConfigProblem[] = [];
-    readonly warnings: ConfigProblem[] = [];
-    add(key: string, message: string): void {
-        this.problems.push({ key: `${NS}:${key}`, message });
-    }
-    warn(key: string, message: string): void {
-        this.warnings.push({ key: `${NS}:${key}`, message });
-    }
-}
-
-function isObj(v: unknown): v is Obj {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-    return typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
-}
-
-function unknownKeys(c: Collector, key: string, o: Obj, allowed: string[]): void {
-    for (const k of Object.keys(o)) {
-        if (!allowed.includes(k)) {
-            c.add(`${key}.${k}`, `unknown setting; allowed here: ${allowed.join(", ")}`);
-        }
-    }
-}
-
-function str(c: Collector, key: string, v: unknown, def?: string): string | undefined {
-    if (v === undefined || v === null) return def;
-    if (typeof v === "string" && v.trim() === "") {
-        c.add(key, `is empty; set a value, or remove the key to get the default: pulumi config rm --path ${NS}:${key}`);
-        return def;
-    }
-    if (typeof v !== "string") {
-        c.add(key, `${show(v)} is not a string`);
-        return def;
-    }
-    return v;
-}
-
-function bool(c: Collector, key: string, v: unknown, def: boolean): boolean {
-    if (v === undefined || v === null) return def;
-    if (typeof v === "boolean") return v;
-    if (v === "true" || v === "false") return v === "true";
-    c.add(key, `${show(v)} is not true or false`);
-    return def;
-}
-
-function int(c: Collector, key: string, v: unknown, def: number | undefined, min: number, max: number,
-    fix: string): number | undefined {
-    if (v === undefined || v === null || v === "") return def;
-    const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== "number" || !Number.isInteger(n)) {
-        c.add(key, `${show(v)} is not a whole number; ${fix}`);
-        return def;
-    }
-    if (n < min || n > max) {
-        c.add(key, `${n} is outside ${min}-${max}; ${fix}`);
-        return def;
-    }
-    return n;
-}
-
-function absPath(c: Collector, key: string, v: unknown, def: string): string {
-    const s = str(c, key, v, def) ?? def;
-    const problem = unsafePathProblem(s);
-    if (problem) c.add(key, `${show(s)} ${problem}`);
-    return s;
-}
-
-/** A name used for units, namespaces, hostnames: lowercase, digits, '-'; at most `max` characters. */
-function checkName(c: Collector, key: string, v: string, max: number): void {
-    if (v.length > max) c.add(key, `${show(v)} is too long (${v.length} characters; at most ${max})`);
-    else if (!/^[a-z0-9][a-z0-9-]*$/.test(v)) c.add(key, `${show(v)} must be lowercase letters, digits and '-', starting with a letter or digit`);
-}
-
-/** A positive number from a parser; 0 and negatives say "must be > 0", not "does not parse". */
-function positive(c: Collector, key: string, v: unknown, parse: (x: unknown) => number | undefined, example: string): number | undefined {
-    const n = parse(v);
-    if (n !== undefined) return n;
-    const numeric = typeof v === "number" ? v : typeof v === "string" ? Number.parseFloat(v) : NaN;
-    if (Number.isFinite(numeric) && numeric <= 0) c.add(key, `${show(v)} must be > 0`);
-    else c.add(key, `${show(v)} does not parse; use ${example}`);
-    return undefined;
 }
 
 export const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:[-+][0-9A-Za-z.+-]+)?$/;
@@ -288,38 +184,6 @@ function sha256Map(c: Collector, key: string, v: unknown): Partial<Record<Arch, 
 // ----------------------------------------------------------- CIDR helpers
 // (They live with the host rules, which the preflight also evaluates.)
 export { Cidr, cidrsOverlap, gatewayOf, parseCidr, subnetOf } from "../host/rules";
-
-// --------------------------------------------------------- size parsing
-
-const UNITS: Record<string, number> = {
-    "": 1, b: 1, k: 1024, kb: 1024, ki: 1024, kib: 1024,
-    m: 1024 ** 2, mb: 1024 ** 2, mi: 1024 ** 2, mib: 1024 ** 2,
-    g: 1024 ** 3, gb: 1024 ** 3, gi: 1024 ** 3, gib: 1024 ** 3,
-    t: 1024 ** 4, tb: 1024 ** 4, ti: 1024 ** 4, tib: 1024 ** 4,
-};
-
-/** "8g", "512Mi", "1.5GiB", 1073741824 → bytes; undefined when it does not parse. */
-export function parseMemory(v: unknown): number | undefined {
-    if (typeof v === "number") return Number.isInteger(v) && v > 0 ? v : undefined;
-    if (typeof v !== "string") return undefined;
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
-    if (!m) return undefined;
-    const unit = UNITS[m[2].toLowerCase()];
-    if (unit === undefined) return undefined;
-    const bytes = Math.floor(Number(m[1]) * unit);
-    return bytes > 0 ? bytes : undefined;
-}
-
-/** "2", 1.5, "500m" (millicpus) → cpus; undefined when it does not parse. */
-export function parseCpus(v: unknown): number | undefined {
-    if (typeof v === "number") return v > 0 && Number.isFinite(v) ? v : undefined;
-    if (typeof v !== "string") return undefined;
-    const milli = /^\s*(\d+)m\s*$/.exec(v);
-    if (milli) return Number(milli[1]) > 0 ? Number(milli[1]) / 1000 : undefined;
-    if (!/^\s*\d+(\.\d+)?\s*$/.test(v)) return undefined;
-    const n = Number(v);
-    return n > 0 ? n : undefined;
-}
 
 // -------------------------------------------------------------- sections
 
@@ -603,100 +467,6 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
     return out;
 }
 
-function validateAgents(c: Collector, raw: unknown, daemons: DaemonConfig[],
-    capacity: HostConfig["capacity"]): AgentConfig[] {
-    const key = "agents";
-    if (raw === undefined) return [];
-    if (!Array.isArray(raw)) {
-        c.add(key, `${show(raw)} must be a list of agents`);
-        return [];
-    }
-    const out: AgentConfig[] = [];
-    raw.forEach((r, i) => {
-        const k = `${key}[${i}]`;
-        if (!isObj(r)) {
-            c.add(k, `${show(r)} must be an object`);
-            return;
-        }
-        unknownKeys(c, k, r, ["name", "image", "daemon", "workspace", "sshPort", "cpus", "memory", "authorizedKeys"]);
-        const name = str(c, `${k}.name`, r.name);
-        if (name === undefined) c.add(`${k}.name`, "missing; every agent needs a name");
-        else checkName(c, `${k}.name`, name, 63);   // the container's hostname
-        const image = str(c, `${k}.image`, r.image);
-        if (image === undefined) c.add(`${k}.image`, "missing; name the agent's system-container image");
-        else if (/\s/.test(image)) c.add(`${k}.image`, `${show(image)} is not an image reference (it contains whitespace)`);
-        else if (!image.includes("@sha256:")) {
-            const tag = /:([^/:@]+)$/.exec(image)?.[1];
-            if (tag === undefined || tag === "latest") {
-                c.warn(`${k}.image`, `${show(image)} is not pinned (${tag === undefined ? "no tag" : ":latest"}): ` +
-                    "the image can change under the agent between runs; pin a version tag (and optionally @sha256:<digest>)");
-            }
-        }
-        const daemon = str(c, `${k}.daemon`, r.daemon, daemons[0]?.name) ?? "";
-        if (!daemons.some((d) => d.name === daemon)) {
-            c.add(`${k}.daemon`, `${show(daemon)} is not a configured daemon; use one of ${daemons.map((d) => d.name).join(", ")}`);
-        }
-        const workspace = absPath(c, `${k}.workspace`, r.workspace, `/var/lib/containai/workspaces/${name ?? i}`);
-        let sshPort: number | "auto" = "auto";
-        if (r.sshPort !== undefined && r.sshPort !== "auto") {
-            sshPort = int(c, `${k}.sshPort`, r.sshPort, undefined, SSH_PORT_MIN, SSH_PORT_MAX,
-                `pick a port in ${SSH_PORT_MIN}-${SSH_PORT_MAX} or "auto"`) ?? "auto";
-            if (sshPort !== "auto" && RESERVED_SSH_PORTS.includes(sshPort)) {
-                c.add(`${k}.sshPort`, `${sshPort} is reserved (2375/2376 Docker API, 2377 swarm); pick another port or "auto"`);
-                sshPort = "auto";
-            }
-        }
-        let cpus: number | undefined;
-        if (r.cpus !== undefined) {
-            cpus = positive(c, `${k}.cpus`, r.cpus, parseCpus, 'a number like 2, 1.5 or "500m"');
-            if (cpus !== undefined && capacity?.cpus !== undefined && cpus > capacity.cpus) {
-                c.add(`${k}.cpus`, `${cpus} exceeds the host's ${capacity.cpus} CPUs; lower it or unset it for the default share`);
-            }
-        }
-        let memoryBytes: number | undefined;
-        if (r.memory !== undefined) {
-            memoryBytes = positive(c, `${k}.memory`, r.memory, parseMemory, 'a size like "8g" or "512Mi"');
-            if (memoryBytes !== undefined && capacity?.memoryBytes !== undefined && memoryBytes > capacity.memoryBytes) {
-                c.add(`${k}.memory`, `${show(r.memory)} exceeds the host's memory (${capacity.memoryBytes} bytes); lower it`);
-            }
-        }
-        let authorizedKeys: string[] = [];
-        if (r.authorizedKeys !== undefined) {
-            if (!Array.isArray(r.authorizedKeys) || r.authorizedKeys.some((x) => typeof x !== "string")) {
-                c.add(`${k}.authorizedKeys`, "must be a list of public keys (\"ssh-ed25519 AAAA... comment\")");
-            } else {
-                authorizedKeys = r.authorizedKeys as string[];
-                authorizedKeys.forEach((pk, j) => {
-                    if (/PRIVATE KEY/.test(pk)) {
-                        c.add(`${k}.authorizedKeys[${j}]`, "is a PRIVATE key; give the public key (.pub) instead, and rotate this one");
-                        return;
-                    }
-                    const problem = publicKeyProblem(pk);
-                    if (problem) c.add(`${k}.authorizedKeys[${j}]`, `${problem}; paste the whole line of the .pub file`);
-                });
-            }
-        }
-        if (name !== undefined && image !== undefined) {
-            out.push({ name, image, daemon, workspace, sshPort, cpus, memoryBytes, authorizedKeys });
-        }
-    });
-    const names = new Map<string, number>();
-    out.forEach((a, i) => {
-        const j = names.get(a.name);
-        if (j !== undefined) c.add(`${key}[${i}].name`, `${show(a.name)} is already used by agents[${j}]; names must be unique`);
-        else names.set(a.name, i);
-    });
-    const ports = new Map<number, number>();
-    raw.forEach((r, i) => {
-        const a = out.find((x) => isObj(r) && x.name === r.name);
-        if (!a || a.sshPort === "auto") return;
-        const j = ports.get(a.sshPort);
-        if (j !== undefined) c.add(`${key}[${i}].sshPort`, `${a.sshPort} is already used by agents[${j}]; pick another port or "auto"`);
-        else ports.set(a.sshPort, i);
-    });
-    return out;
-}
-
 function validateEngine(c: Collector, raw: unknown): HostConfig["engine"] {
     if (raw !== undefined && !isObj(raw)) c.add("engine", `${show(raw)} must be an object { package }`);
     const o = isObj(raw) ? raw : {};
@@ -766,6 +536,7 @@ export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = ne
     const sysbox = validateSysbox(c, raw.sysbox, secretKeys);
     const daemons = validateDaemons(c, raw.daemons);
     const agents = validateAgents(c, raw.agents, daemons, capacity);
+    const operator = validateOperator(c, raw.operator);
     const release = validateRelease(c, raw.release);
-    return { config: { ssh, capacity, engine, sysbox, daemons, agents, release }, problems: c.problems, warnings: c.warnings };
+    return { config: { ssh, capacity, engine, sysbox, daemons, agents, operator, release }, problems: c.problems, warnings: c.warnings };
 }

@@ -15,6 +15,9 @@ export interface HostFacts {
     routes?: string;
     /** Data-roots of dockerds on the host that are not ours (the default one included). */
     other_data_roots?: string;
+    /** Online CPUs and total memory: the agents' default limits are half of each. */
+    cpus?: string;
+    memory_bytes?: string;
 }
 
 export interface Policy {

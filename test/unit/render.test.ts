@@ -8,7 +8,7 @@ import { Arch } from "../../components/config/schema";
 import { defaultDaemon, validateConfig } from "../../components/config/schema";
 import { renderDaemonJson, renderDaemonUnit, dockerdPath, engineMajor } from "../../components/render/daemon";
 import { renderApparmorFusermount3 } from "../../components/render/host";
-import { renderAgentSshConfig } from "../../components/render/ssh";
+import { includeState, placeInclude, renderAgentSshd, renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../../components/render/ssh";
 import { renderReleaseWorkflow } from "../../components/render/workflow";
 import { matchSnapshot, TEST_HOSTKEY } from "../helpers";
 import { describe, it } from "mocha";
@@ -68,11 +68,54 @@ describe("renderers (snapshots)", () => {
         assert.doesNotMatch(renderApparmorFusermount3(false), /dac_override/);
     });
 
-    it("agent SSH config snippet", () => {
-        matchSnapshot("agent-ssh.conf", renderAgentSshConfig({
-            name: "alpha", hostAddress: "10.0.0.5", port: 2301, user: "agent",
-            identityFile: "~/.config/containai/id_containai", knownHostsFile: "~/.ssh/containai.d/known_hosts",
-        }));
+    it("agent sshd drop-in: key-only, pinned host key, the agent user only", () => {
+        const t = renderAgentSshd("agent");
+        matchSnapshot("agent-sshd.conf", t);
+        assert.match(t, /^PasswordAuthentication no$/m);
+        assert.match(t, /^KbdInteractiveAuthentication no$/m);
+        assert.match(t, /^AuthenticationMethods publickey$/m);
+        assert.match(t, /^PermitRootLogin no$/m);
+        assert.match(t, /^AllowUsers agent$/m);
+        assert.match(t, /^HostKey \/etc\/ssh\/containai_host_ed25519_key$/m);
+        assert.match(t, /^AllowAgentForwarding yes$/m);
+        assert.match(t, /^AllowTcpForwarding yes$/m);
+    });
+
+    it("operator SSH config: jump host, one Host per agent, pinned by HostKeyAlias", () => {
+        const args = {
+            stack: "prod1", knownHostsFile: "~/.ssh/containai.d/prod1.known_hosts",
+            host: { alias: "containai-host-prod1", hostName: "10.0.0.5", port: 22, user: "ops", hostKey: "ssh-ed25519 AAAAhost",
+                identityFile: "/home/ops/.ssh/id_ed25519" },
+            agents: [
+                { alias: "prod1-alpha", agent: "alpha", bind: "127.0.0.1", port: 2300, user: "agent", hostKey: "ssh-ed25519 AAAAalpha",
+                    identityFile: "/home/ops/.ssh/id_ed25519" },
+                { alias: "prod1-beta", agent: "beta", bind: "0.0.0.0", port: 2301, user: "agent", hostKey: "ssh-ed25519 AAAAbeta" },
+            ],
+        };
+        const conf = renderOperatorSshConfig(args);
+        matchSnapshot("operator-ssh.conf", conf);
+        // The loopback agent goes through the host; the deliberately opened one is reached directly.
+        assert.match(conf, /Host prod1-alpha\n  HostName 127\.0\.0\.1\n  Port 2300\n  User agent\n  ProxyJump containai-host-prod1\n/);
+        assert.match(conf, /Host prod1-beta\n  HostName 10\.0\.0\.5\n  Port 2301\n  User agent\n  HostKeyAlias prod1-beta\n/);
+        assert.equal((conf.match(/StrictHostKeyChecking yes/g) ?? []).length, 3);
+        assert.doesNotMatch(conf, /accept-new|StrictHostKeyChecking no/);
+        assert.equal(renderOperatorKnownHosts(args),
+            "containai-host-prod1 ssh-ed25519 AAAAhost\nprod1-alpha ssh-ed25519 AAAAalpha\nprod1-beta ssh-ed25519 AAAAbeta\n");
+    });
+
+    it("the Include line goes before the first Host/Match block, exactly once", () => {
+        const inc = sshIncludeLine("~/.ssh");
+        assert.equal(inc, "Include ~/.ssh/containai.d/*.conf");
+        assert.equal(placeInclude("", inc), `${inc}\n`);
+        const existing = "# mine\nServerAliveInterval 10\n\nHost a\n  User x\nInclude ~/.ssh/containai.d/*.conf\n";
+        assert.equal(includeState(existing, inc), "misplaced");
+        const placed = placeInclude(existing, inc);
+        assert.equal(placed, `# mine\nServerAliveInterval 10\n\n${inc}\n\nHost a\n  User x\n`);
+        assert.equal(includeState(placed, inc), "ok");
+        assert.equal(placeInclude(placed, inc), placed, "idempotent");
+        assert.equal(includeState(`${inc}\n${inc}\n`, inc), "duplicate");
+        assert.equal(includeState("Host a\n", inc), "missing");
+        assert.equal(placeInclude("Match host x\n  User y\n", inc), `${inc}\n\nMatch host x\n  User y\n`);
     });
 
     it("sysbox release workflow", () => {

@@ -272,14 +272,14 @@ describe("stack config validation", () => {
 
     it("an unpinned agent image is accepted with a warning", () => {
         for (const image of ["ghcr.io/org/agent", "ghcr.io/org/agent:latest", "localhost:5000/agent"]) {
-            const { problems: ps, warnings } = checkConfig({ ssh: SSH, agents: [{ name: "a", image }] });
+            const { problems: ps, warnings } = checkConfig({ ssh: SSH, agents: [{ name: "a", image, authorizedKeys: [KEY] }] });
             assert.deepEqual(ps, []);
             assert.equal(warnings.length, 1, image);
             assert.equal(warnings[0].key, "containai:agents[0].image");
             assert.match(warnings[0].message, /is not pinned/);
         }
         for (const image of ["ghcr.io/org/agent:1.4.2", "localhost:5000/agent:2", "agent@sha256:" + "a".repeat(64)]) {
-            assert.deepEqual(checkConfig({ ssh: SSH, agents: [{ name: "a", image }] }).warnings, [], image);
+            assert.deepEqual(checkConfig({ ssh: SSH, agents: [{ name: "a", image, authorizedKeys: [KEY] }] }).warnings, [], image);
         }
     });
 

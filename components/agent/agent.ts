@@ -1,0 +1,313 @@
+// Agent system containers: containai:agent:Agent (one per containai:agents[]
+// entry) and containai:agent:Agents (what they share on one host: a docker
+// provider per daemon, SSH ports, image archives, health, operator SSH config).
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { AGENT_RUNTIME, AgentConfig, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "../config/agents";
+import { DaemonConfig, HostConfig, NS } from "../config/schema";
+import { HealthCheck, HostState } from "../host/providers";
+import type { Connection } from "../host/remote";
+import { hostScript, scriptSet } from "../host/scripts";
+import { AGENT_AUTHORIZED_KEYS, AGENT_HOST_KEY, AGENT_SSHD_DROPIN, renderAgentSshd, renderAuthorizedKeys,
+    renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../render/ssh";
+import { AgentHostKey, OperatorSshConfigFiles, SshPorts } from "./providers";
+
+const MiB = 1024 * 1024;
+export const CPU_PERIOD = 100_000;
+export const MANAGED_BY = "containai-infra";
+
+/** Names of an agent's container and volumes on its daemon. */
+export function agentNames(agent: string): { container: string; home: string; docker: string } {
+    return { container: agent, home: `containai-${agent}-home`, docker: `containai-${agent}-docker` };
+}
+
+/**
+ * Limits: configured, else half of the host's CPUs and memory. cpus become a
+ * CFS quota (cpuQuota/cpuPeriod, updated in place by `docker update`), memory
+ * MiB for the provider, memory-swap = memory (no swap beyond the limit).
+ */
+export function agentLimits(a: Pick<AgentConfig, "cpus" | "memoryBytes">, hostCpus: number, hostMemoryBytes: number):
+    { cpuQuota: number; cpuPeriod: number; memoryMb: number } {
+    const cpus = a.cpus ?? Math.max(hostCpus / 2, 0.1);
+    const bytes = a.memoryBytes ?? Math.max(hostMemoryBytes / 2, 256 * MiB);
+    return { cpuQuota: Math.round(cpus * CPU_PERIOD), cpuPeriod: CPU_PERIOD, memoryMb: Math.max(Math.floor(bytes / MiB), 64) };
+}
+
+/**
+ * How the docker provider reaches a daemon: `ssh://user@host:port/<socket>`
+ * with OpenSSH options that pin the host key (a known_hosts file of our own,
+ * read through HostKeyAlias) and use the configured key file or ssh-agent.
+ */
+export function dockerHostArgs(c: Pick<Connection, "host" | "port" | "user" | "privateKeyFile" | "agentSocket">, socket: string,
+    knownHostsFile: string, alias: string): { host: string; sshOpts: string[] } {
+    const opts = ["-o", `HostKeyAlias=${alias}`, "-o", `UserKnownHostsFile=${knownHostsFile}`, "-o", "StrictHostKeyChecking=yes",
+        "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15"];
+    if (c.privateKeyFile) opts.push("-o", "IdentitiesOnly=yes", "-i", c.privateKeyFile);
+    else if (c.agentSocket) opts.push("-o", `IdentityAgent=${c.agentSocket}`);
+    return { host: `ssh://${c.user}@${c.host}:${c.port}${socket}`, sshOpts: opts };
+}
+
+/**
+ * The host's pinned key as a known_hosts file for the OpenSSH client the
+ * docker provider spawns. Written where Pulumi runs (outside any checkout),
+ * atomically, 0600; its content is public (a host key).
+ */
+export function writeProviderKnownHosts(alias: string, hostKey: string,
+    dir = path.join(process.env.CONTAINAI_CACHE ?? path.join(os.homedir(), ".cache", "containai-infra"), "known_hosts")): string {
+    const file = path.join(dir, `${alias}.known_hosts`);
+    const text = `${alias} ${hostKey.trim()}\n`;
+    let current: string | undefined;
+    try {
+        current = fs.readFileSync(file, "utf8");
+    } catch {
+        current = undefined;
+    }
+    if (current !== text) {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const tmp = `${file}.tmp-${process.pid}`;
+        fs.writeFileSync(tmp, text, { mode: 0o600 });
+        fs.renameSync(tmp, file);
+    }
+    return file;
+}
+
+// ------------------------------------------------------------------ Agent
+
+export interface AgentArgs {
+    agent: AgentConfig;
+    daemon: DaemonConfig;
+    connection: pulumi.Input<Connection>;
+    /** The docker provider of the agent's daemon. */
+    provider: docker.Provider;
+    stack: string;
+    sshPort: pulumi.Input<number>;
+    hostCpus: pulumi.Input<number>;
+    hostMemoryBytes: pulumi.Input<number>;
+    /** Image archive load (when configured): the image is looked up after it. */
+    imageLoad?: pulumi.Resource;
+}
+
+/** One VM-like system container: sysbox-runc, systemd as PID 1, sshd, Docker-in-Docker. */
+export class Agent extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    public readonly containerId: pulumi.Output<string>;
+    public readonly sshPort: pulumi.Output<number>;
+    /** "ssh-ed25519 <base64>" the agent's sshd presents (pinned). */
+    public readonly hostPublicKey: pulumi.Output<string>;
+    public readonly volumes: { home: docker.Volume; docker: docker.Volume };
+    constructor(name: string, args: AgentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:agent:Agent", name, {}, opts);
+        const a = args.agent;
+        if (a.daemon !== args.daemon.name) {
+            throw new pulumi.RunError(`Agent ${a.name}: runs on daemon ${a.daemon}, but was given ${args.daemon.name}`);
+        }
+        const n = agentNames(a.name);
+        const withProvider = { parent: this, provider: args.provider };
+        const prepared = new HostState(`${name}-host`, {
+            connection: args.connection,
+            label: `agent ${a.name} (workspace ${a.workspace})`,
+            ...scriptSet("agent"),
+            env: {
+                AGENT_NAME: a.name, CONTAINER_NAME: n.container, WORKSPACE: a.workspace, AGENT_UID: String(a.uid),
+                SOCKET: args.daemon.socket, DOCKER_VOLUME: n.docker,
+            },
+            desired: { workspace: "present", workspace_owner: String(a.uid), docker_volume_others: "none" },
+        }, { parent: this });
+        const hostKey = new AgentHostKey(`${name}-hostkey`, { agent: a.name }, { parent: this });
+        const image = new docker.RemoteImage(`${name}-image`, {
+            name: a.image,
+            // The image stays on the daemon when the agent goes (other agents, a re-create).
+            keepLocally: true,
+        }, { ...withProvider, dependsOn: args.imageLoad ? [prepared, args.imageLoad] : [prepared] });
+        const volumeLabels = [
+            { label: "containai.agent", value: a.name },
+            { label: "containai.managed-by", value: MANAGED_BY },
+        ];
+        // Kept by `pulumi destroy` and by replacement: re-creating the agent re-attaches them by name.
+        const home = new docker.Volume(`${name}-home`, { name: n.home, labels: volumeLabels },
+            { ...withProvider, retainOnDelete: true });
+        const inner = new docker.Volume(`${name}-docker`, { name: n.docker, labels: volumeLabels },
+            { ...withProvider, retainOnDelete: true });
+        this.volumes = { home, docker: inner };
+        const limits = pulumi.all([args.hostCpus, args.hostMemoryBytes])
+            .apply(([cpus, mem]) => agentLimits(a, cpus, mem));
+        const port = pulumi.output(args.sshPort);
+        this.container = new docker.Container(`${name}-container`, {
+            name: n.container,
+            hostname: a.name,
+            image: image.imageId,
+            runtime: AGENT_RUNTIME,
+            entrypoints: ["/sbin/init"],
+            stopSignal: "SIGRTMIN+3",
+            stopTimeout: 100,
+            restart: "unless-stopped",
+            mustRun: true,
+            cpuPeriod: limits.cpuPeriod,
+            cpuQuota: limits.cpuQuota,
+            memory: limits.memoryMb,
+            memorySwap: limits.memoryMb,
+            labels: [
+                { label: "containai.agent", value: a.name },
+                { label: "containai.workspace", value: a.workspace },
+                { label: "containai.ssh-port", value: port.apply(String) },
+                { label: "containai.managed-by", value: MANAGED_BY },
+                { label: "containai.stack", value: args.stack },
+            ],
+            envs: Object.keys(a.env).sort().map((k) => `${k}=${a.env[k]}`),
+            mounts: [
+                { type: "volume", source: home.name, target: `/home/${a.user}` },
+                { type: "volume", source: inner.name, target: "/var/lib/docker" },
+                { type: "bind", source: a.workspace, target: a.workspacePath },
+                ...a.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
+            ],
+            ports: [
+                { internal: 22, external: port, ip: a.sshBind, protocol: "tcp" },
+                ...a.ports.map((p) => ({ internal: p.container, external: p.host, ip: p.bind, protocol: p.protocol })),
+            ],
+            sysctls: a.sysctls,
+            // Written before the first start, so sshd boots with the pinned key.
+            uploads: [
+                { file: AGENT_SSHD_DROPIN, content: renderAgentSshd(a.user), permissions: "0644" },
+                { file: AGENT_AUTHORIZED_KEYS, content: renderAuthorizedKeys(a.authorizedKeys), permissions: "0644" },
+                { file: AGENT_HOST_KEY, content: hostKey.privateKey, permissions: "0600" },
+                { file: `${AGENT_HOST_KEY}.pub`, content: hostKey.publicKey.apply((k) => `${k}\n`), permissions: "0644" },
+            ],
+        }, { ...withProvider, deleteBeforeReplace: true, dependsOn: [prepared, home, inner] });
+        this.containerId = this.container.id;
+        this.sshPort = port;
+        this.hostPublicKey = hostKey.publicKey;
+        this.registerOutputs({ containerId: this.containerId, sshPort: this.sshPort, hostPublicKey: this.hostPublicKey });
+    }
+}
+
+// ----------------------------------------------------------------- Agents
+
+export interface AgentsArgs {
+    config: HostConfig;
+    connection: pulumi.Input<Connection>;
+    /** Facts from the host's preflight (cpus, memory_bytes). */
+    facts: pulumi.Input<Record<string, string>>;
+    /** The host's health check id: the daemons are converged and answer. */
+    hostReady: pulumi.Input<string>;
+    stack?: string;
+}
+
+/** Every agent of one host, and what they share. */
+export class Agents extends pulumi.ComponentResource {
+    public readonly agents: Agent[];
+    public readonly ports: pulumi.Output<Record<string, number>>;
+    /** The operator's SSH config text (also written to ~/.ssh/containai.d/ when operator.sshConfig). */
+    public readonly sshConfig: pulumi.Output<string>;
+    public readonly knownHosts: pulumi.Output<string>;
+    constructor(name: string, args: AgentsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containai:agent:Agents", name, {}, opts);
+        const c = args.config;
+        const stack = args.stack ?? pulumi.getStack();
+        const conn = pulumi.output(args.connection);
+        // The provider's OpenSSH client pins the same host key as our own SSH steps.
+        const alias = `containai-host-${stack}`;
+        const providerArgs = conn.apply((k) => ({ k, knownHosts: writeProviderKnownHosts(`${alias}-${k.host}-${k.port}`, k.hostKey) }));
+        const providers = new Map<string, docker.Provider>();
+        for (const d of c.daemons) {
+            if (!c.agents.some((a) => a.daemon === d.name)) continue;
+            const hostArgs = pulumi.all([providerArgs, args.hostReady]).apply(([p]) =>
+                dockerHostArgs(p.k, d.socket, p.knownHosts, `${alias}-${p.k.host}-${p.k.port}`));
+            providers.set(d.name, new docker.Provider(`${name}-${d.name}`, {
+                host: hostArgs.host,
+                sshOpts: hostArgs.sshOpts,
+            }, { parent: this }));
+        }
+        if (c.agents.length === 0) {
+            this.agents = [];
+            this.ports = pulumi.output({} as Record<string, number>);
+            this.sshConfig = pulumi.output("");
+            this.knownHosts = pulumi.output("");
+            this.registerOutputs({});
+            return;
+        }
+        const ports = new SshPorts(`${name}-ssh-ports`, {
+            connection: args.connection,
+            probeScript: hostScript("ports-probe.sh"),
+            requests: c.agents.map((a, i) => ({ name: a.name, key: `${NS}:agents[${i}].sshPort`, port: a.sshPort })),
+            range: { min: SSH_PORT_MIN, max: SSH_PORT_MAX, reserved: RESERVED_SSH_PORTS },
+        }, { parent: this });
+        this.ports = ports.ports;
+        // One archive load per (daemon, image).
+        const loads = new Map<string, HostState>();
+        for (const a of c.agents) {
+            if (!a.imageArchive) continue;
+            const d = c.daemons.find((x) => x.name === a.daemon) as DaemonConfig;
+            const key = `${d.name} ${a.image}`;
+            if (loads.has(key)) continue;
+            const id = crypto.createHash("sha256").update(key).digest("hex").slice(0, 8);
+            loads.set(key, new HostState(`${name}-image-${id}`, {
+                connection: args.connection,
+                label: `image ${a.image} on ${d.name}`,
+                ...scriptSet("image"),
+                env: pulumi.output(args.hostReady).apply((after) => ({
+                    SOCKET: d.socket, IMAGE: a.image, ARCHIVE_URL: a.imageArchive?.url ?? "",
+                    ARCHIVE_SHA256: a.imageArchive?.sha256 ?? "", AFTER: after,
+                })),
+                desired: { image: "present" },
+            }, { parent: this }));
+        }
+        const facts = pulumi.output(args.facts);
+        const hostCpus = facts.apply((f) => Number(f.cpus) || 1);
+        const hostMem = facts.apply((f) => Number(f.memory_bytes) || 1024 * MiB);
+        this.agents = c.agents.map((a) => {
+            const d = c.daemons.find((x) => x.name === a.daemon) as DaemonConfig;
+            const load = loads.get(`${d.name} ${a.image}`);
+            return new Agent(`${name}-${a.name}`, {
+                agent: a, daemon: d, connection: args.connection, provider: providers.get(d.name) as docker.Provider, stack,
+                sshPort: ports.ports.apply((p) => p[a.name]),
+                hostCpus, hostMemoryBytes: hostMem,
+                imageLoad: load,
+            }, { parent: this });
+        });
+        // Health after every container: running, sshd answers with the pinned key, inner docker when present.
+        for (const d of c.daemons) {
+            const idx = c.agents.map((a, i) => (a.daemon === d.name ? i : -1)).filter((i) => i >= 0);
+            if (idx.length === 0) continue;
+            const mine = idx.map((i) => this.agents[i]);
+            const lines = pulumi.all(mine.map((g) => pulumi.all([g.sshPort, g.hostPublicKey]))).apply((rows) => rows.map(([port, key], j) => {
+                const a = c.agents[idx[j]];
+                return `${agentNames(a.name).container} ${port} ${a.sshBind === "0.0.0.0" ? "127.0.0.1" : a.sshBind} ${key.split(/\s+/)[1]}`;
+            }).join("\n"));
+            new HealthCheck(`${name}-${d.name}-health`, {
+                connection: args.connection,
+                probeScript: hostScript("agents-health-probe.sh"),
+                env: lines.apply((AGENTS) => ({ SOCKET: d.socket, AGENTS })),
+                after: pulumi.all(mine.map((g) => pulumi.all([g.containerId, g.container.image, g.container.memory, g.container.cpuQuota])))
+                    .apply((all) => crypto.createHash("sha256").update(JSON.stringify(all)).digest("hex")),
+            }, { parent: this });
+        }
+        // The operator's SSH config: a stack output always, files only when asked for.
+        const op = c.operator;
+        const identityFile = op.identityFile ?? c.ssh.privateKeyFile;
+        const knownHostsFile = `${op.sshDir.replace(/\/+$/, "")}/containai.d/${stack}.known_hosts`;
+        const rows = pulumi.all(this.agents.map((g) => pulumi.all([g.sshPort, g.hostPublicKey])));
+        const sshArgs = pulumi.all([conn, rows]).apply(([k, rs]) => ({
+            stack,
+            knownHostsFile,
+            host: { alias, hostName: k.host, port: k.port, user: k.user, hostKey: k.hostKey, identityFile: c.ssh.privateKeyFile },
+            agents: rs.map(([port, key], i) => ({
+                alias: `${stack}-${c.agents[i].name}`, agent: c.agents[i].name, bind: c.agents[i].sshBind, port,
+                user: c.agents[i].user, hostKey: key, identityFile,
+            })),
+        }));
+        // Unsecret: the text holds public keys, addresses and paths only.
+        this.sshConfig = pulumi.unsecret(sshArgs.apply(renderOperatorSshConfig));
+        this.knownHosts = pulumi.unsecret(sshArgs.apply(renderOperatorKnownHosts));
+        if (op.sshConfig && c.agents.length > 0) {
+            new OperatorSshConfigFiles(`${name}-operator-ssh`, {
+                sshDir: op.sshDir, stack, config: this.sshConfig, knownHosts: this.knownHosts,
+                include: sshIncludeLine(op.sshDir),
+            }, { parent: this });
+        }
+        this.registerOutputs({ ports: this.ports, sshConfig: this.sshConfig });
+    }
+}

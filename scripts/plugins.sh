@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Build (once) the lab build of the docker provider plugin and register it in a
+# shared plugin cache. Called by scripts/toolchain.sh; prints nothing on stdout.
+#
+# Why a lab build: the official pulumi-resource-docker cannot be downloaded here
+# (no GitHub, no get.pulumi.com) and its Go module is refused by the module
+# proxy. scripts/plugins/docker/main.go wraps the same upstream Terraform
+# provider (kreuzwerker/terraform-provider-docker) with pulumi-terraform-bridge.
+# Users with internet access get the official plugin automatically. Facts:
+# ../shared/notes/pulumi-offline.md; what it cannot prove: docs/testing.md.
+#
+# Cache: $CONTAINAI_CACHE/plugins/<key>/ (binary) and
+# $CONTAINAI_CACHE/pulumi-home/plugins/resource-docker-v<ver>/ (registered).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${CONTAINAI_CACHE:-$HOME/.cache/containai-infra}
+BRIDGE=v3.128.0
+PULUMI_GO=v3.228.0
+TF_SDK_REPLACE=github.com/pulumi/terraform-plugin-sdk/v2@v2.0.0-20260318212141-5525259d096b
+DOCKER_UPSTREAM=github.com/kreuzwerker/terraform-provider-docker
+DOCKER_UPSTREAM_VERSION=v0.0.0-20260916201441-96d331c98ff4
+DOCKER_MODULE=github.com/terraform-providers/terraform-provider-docker   # what its go.mod declares
+
+log() { echo "plugins: $*" >&2; }
+export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
+export GONOSUMDB=${GONOSUMDB:-github.com/pulumi,github.com/kreuzwerker,github.com/terraform-providers,github.com/bored-engineer}
+
+sdk_version() { node -p "require('$here/node_modules/@pulumi/$1/package.json').pulumi.version"; }
+
+build_docker() {
+  local ver=$1 out=$2 w up
+  w=$(mktemp -d)
+  trap 'rm -rf "$w"' RETURN
+  log "building lab docker plugin v$ver ($DOCKER_UPSTREAM@$DOCKER_UPSTREAM_VERSION, bridge $BRIDGE; first run: several minutes)"
+  up=$(cd "$w" && go mod download -json "$DOCKER_UPSTREAM@$DOCKER_UPSTREAM_VERSION" | node -e \
+    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})')
+  # The upstream module, seen at a directory that does not exist, with our shim
+  # package added: Go refuses overlays beneath GOMODCACHE but accepts a replace
+  # to a virtual directory whose files are all overlaid.
+  local virt="$w/upstream"
+  node - "$up" "$virt" "$here/scripts/plugins/docker/shim/shim.go" > "$w/overlay.json" <<'NODE'
+const fs = require("fs"), path = require("path");
+const [up, virt, shim] = process.argv.slice(2);
+const Replace = {};
+(function walk(rel) {
+  for (const e of fs.readdirSync(path.join(up, rel), { withFileTypes: true })) {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory()) walk(r);
+    else if (r === "go.mod" || (r.endsWith(".go") && !r.endsWith("_test.go"))) Replace[path.join(virt, r)] = path.join(up, r);
+  }
+})("");
+Replace[path.join(virt, "shim", "shim.go")] = shim;
+console.log(JSON.stringify({ Replace }));
+NODE
+  cp "$here/scripts/plugins/docker/main.go" "$w/main.go"
+  (
+    cd "$w"
+    go mod init local/pulumi-resource-docker >/dev/null 2>&1
+    go mod edit -replace="$DOCKER_MODULE=$virt" \
+      -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$TF_SDK_REPLACE" \
+      -require="$DOCKER_MODULE@v0.0.0-00010101000000-000000000000" \
+      -require="github.com/pulumi/pulumi-terraform-bridge/v3@$BRIDGE" \
+      -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_GO" \
+      -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_GO"
+    go mod tidy -overlay overlay.json -e >&2 2>"$w/tidy.log" || true
+    go build -overlay overlay.json -trimpath -tags no_compose \
+      -ldflags "-s -w -X main.Version=$ver" -o "$out.tmp" . >&2
+  )
+  mv "$out.tmp" "$out"
+}
+
+register() {   # name version binary
+  local home="$cache/pulumi-home" dir
+  dir="$home/plugins/resource-$1-v$2"
+  if [ -x "$dir/pulumi-resource-$1" ] && cmp -s "$3" "$dir/pulumi-resource-$1"; then return 0; fi
+  PULUMI_HOME=$home pulumi plugin install resource "$1" "$2" --file "$3" >&2
+}
+
+command -v pulumi >/dev/null || { log "pulumi is not on PATH: source the toolchain env first"; exit 1; }
+DV=$(sdk_version docker)
+src_sum=$(cat "$here/scripts/plugins/docker/main.go" "$here/scripts/plugins/docker/shim/shim.go" | sha256sum | cut -c1-12)
+key="docker-v$DV-$(go env GOOS)-$(go env GOARCH)-$src_sum"
+bin="$cache/plugins/$key/pulumi-resource-docker"
+mkdir -p "$(dirname "$bin")"
+[ -x "$bin" ] || build_docker "$DV" "$bin"
+register docker "$DV" "$bin"
