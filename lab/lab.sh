@@ -5,6 +5,8 @@
 #   lab/lab.sh engine          start a local Docker engine if none answers
 #   lab/lab.sh image           build (and cache) the bookworm host image
 #   lab/lab.sh sysbox-double   build the sysbox-ce TEST DOUBLE .deb and serve it
+#   lab/lab.sh agent-image     build the lab AGENT image (v1, v2) as `docker save`
+#                              archives served beside the double (agent-images/)
 #   lab/lab.sh up [N]          start lab hosts 1..N (default 1), wait for sshd
 #   lab/lab.sh hosts I [J...]  start just lab hosts I, J, ... (each suite has its own:
 #                              dev 1, lab tests 2-4, bench 5-8), wait for sshd
@@ -61,7 +63,7 @@ image() {
   local tarball="$lab/rootfs-bookworm-v1.tar"
   if [ ! -f "$tarball" ]; then
     command -v debootstrap >/dev/null || die "debootstrap not installed; run scripts/bootstrap.sh"
-    local root; root=$(mktemp -d "$lab/rootfs.XXXX")
+    local root; root=$(mktemp -d "$lab/rootfs.XXXX") && chmod 0755 "$root"
     log "debootstrap bookworm into $root (a few minutes, once)"
     debootstrap --variant=minbase \
       --include=systemd,systemd-sysv,dbus,openssh-server,iproute2,ca-certificates,curl,jq,sudo,procps,iptables,kmod \
@@ -205,6 +207,55 @@ serve() {
   echo "http://$gw:$DOUBLE_PORT"
 }
 
+# The lab's agent image: Debian bookworm with systemd, sshd and a user "agent"
+# (uid 1000, sudo, and a password, so tests can show password login is
+# refused). It has NO Docker inside: nothing here claims Docker-in-Docker.
+# v2 differs from v1 by one file (an image upgrade). Archives are built once
+# and kept with their sha256 under the served directory.
+AGENT_IMAGE=containai-lab-agent
+agent_image() {
+  image
+  local dir="$lab/sysbox-double/agent-images" ctx v self
+  mkdir -p "$dir"
+  self=$(sed -n '/^agent_image() {/,/^}/p' "$here/lab.sh" | sha256sum | cut -c1-16)
+  if [ "$(cat "$dir/.src" 2>/dev/null)" = "$self" ] && [ -f "$dir/${AGENT_IMAGE}_v2.tar.sha256" ]; then echo "$dir"; return 0; fi
+  # The rootfs tarball's "." entry is 0700 (debootstrap ran in a mktemp -d):
+  # on a vfs data-root (the lab hosts' daemons) that makes / unreadable for a
+  # non-root user. Re-import it with / at 0755.
+  python3 -c '
+import sys, tarfile
+src = tarfile.open(fileobj=sys.stdin.buffer, mode="r|")
+dst = tarfile.open(fileobj=sys.stdout.buffer, mode="w|")
+for m in src:
+    if m.name in (".", "./"):
+        m.mode = 0o755
+    dst.addfile(m, src.extractfile(m) if m.isreg() else None)
+dst.close()' < "$lab/rootfs-bookworm-v1.tar" | docker import - "$AGENT_IMAGE:base" >/dev/null
+  ctx=$(mktemp -d)
+  cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $AGENT_IMAGE:base
+RUN useradd -m -u 1000 -s /bin/bash agent \
+ && echo 'agent:lab-password' | chpasswd \
+ && echo 'agent ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/agent && chmod 0440 /etc/sudoers.d/agent \
+ && rm -f /etc/ssh/ssh_host_* && systemctl enable ssh \
+ && echo 'containai-lab-agent v1' > /etc/containai-lab-agent
+LABEL org.opencontainers.image.description="containai-infra LAB agent image: systemd, sshd, user agent; no Docker inside"
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:v1" "$ctx" >/dev/null
+  printf 'FROM %s:v1\nRUN echo "containai-lab-agent v2" > /etc/containai-lab-agent\n' "$AGENT_IMAGE" > "$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:v2" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  for v in v1 v2; do
+    docker save -o "$dir/.${AGENT_IMAGE}_$v.tar" "$AGENT_IMAGE:$v"
+    mv "$dir/.${AGENT_IMAGE}_$v.tar" "$dir/${AGENT_IMAGE}_$v.tar"
+    (cd "$dir" && sha256sum "${AGENT_IMAGE}_$v.tar" > "${AGENT_IMAGE}_$v.tar.sha256")
+  done
+  echo "$self" > "$dir/.src"
+  echo "$dir"
+}
+
 info() {
   cat <<INFO
 key=$lab/id_ed25519
@@ -219,6 +270,7 @@ case "$cmd" in
   engine) engine ;;
   image) image ;;
   sysbox-double) sysbox_double "$@" ;;
+  agent-image) agent_image ;;
   serve) serve ;;
   up) up "${1:-1}" ;;
   hosts) hosts "$@" ;;

@@ -9,6 +9,8 @@ bash scripts/lab-prepare.sh 1
 # shellcheck disable=SC1090
 source "$(bash scripts/toolchain.sh)"
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}   # lab stack only: see docs/operations.md
+# The lab build of the docker plugin, registered in the Pulumi home this run uses.
+CONTAINAI_PLUGIN_HOME=${PULUMI_HOME:-$HOME/.pulumi} bash scripts/plugins.sh
 mkdir -p .pulumi-state
 pulumi stack select --create dev --non-interactive >/dev/null
 pulumi up --yes --non-interactive --skip-preview "$@"

@@ -10,7 +10,8 @@
 # ../shared/notes/pulumi-offline.md; what it cannot prove: docs/testing.md.
 #
 # Cache: $CONTAINAI_CACHE/plugins/<key>/ (binary) and
-# $CONTAINAI_CACHE/pulumi-home/plugins/resource-docker-v<ver>/ (registered).
+# $CONTAINAI_CACHE/pulumi-home/plugins/resource-docker-v<ver>/ (registered;
+# CONTAINAI_PLUGIN_HOME=<PULUMI_HOME> registers it in another Pulumi home).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,7 +72,7 @@ NODE
 }
 
 register() {   # name version binary
-  local home="$cache/pulumi-home" dir
+  local home=${CONTAINAI_PLUGIN_HOME:-$cache/pulumi-home} dir
   dir="$home/plugins/resource-$1-v$2"
   if [ -x "$dir/pulumi-resource-$1" ] && cmp -s "$3" "$dir/pulumi-resource-$1"; then return 0; fi
   PULUMI_HOME=$home pulumi plugin install resource "$1" "$2" --file "$3" >&2

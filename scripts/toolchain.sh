@@ -13,6 +13,7 @@
 #                            is built from the last sdk/v3 release that still carried
 #                            it in-tree (LANGHOST_SDK_VERSION). See docs/architecture.md.
 #   pulumi-resource-pulumi-nodejs  dynamic-provider host, shipped by the npm SDK.
+#   plugins (scripts/plugins.sh)   lab build of the docker provider plugin.
 #
 # Cache: ${CONTAINAI_CACHE:-~/.cache/containai-infra}/toolchain/<key>/bin, keyed by
 # versions, so a second run takes well under a second. GOMODCACHE/GOCACHE are
@@ -103,4 +104,7 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_CREDENTIAL_STORE=plaintext
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 ENV
+# Provider plugins the program uses (lab builds; see scripts/plugins.sh), registered
+# in $CONTAINAI_CACHE/pulumi-home (tests link their PULUMI_HOME's plugins to it).
+PATH="$bin:$PATH" bash "$here/scripts/plugins.sh"
 echo "$envfile"

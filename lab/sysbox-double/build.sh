@@ -16,7 +16,9 @@ out=${2:?outdir}
 arch=$(dpkg --print-architecture)
 name="sysbox-ce_${version}.linux_${arch}.deb"
 mkdir -p "$out"
-if [ -f "$out/$name" ] && [ -f "$out/$name.sha256" ]; then
+# Rebuilt when this script changes (the cached .deb must match it).
+self=$(sha256sum "$0" | cut -c1-16)
+if [ -f "$out/$name" ] && [ -f "$out/$name.sha256" ] && [ "$(cat "$out/$name.src" 2>/dev/null)" = "$self" ]; then
   echo "$out/$name"
   exit 0
 fi
@@ -41,6 +43,24 @@ cat > "$root/usr/bin/sysbox-runc" <<RUNC
 if [ "\${1:-}" = "--version" ] || [ "\${1:-}" = "-v" ]; then
   printf 'sysbox-runc\n\tedition: \tTEST DOUBLE (containai-infra lab)\n\tversion: \t${version}\n\tcommit: \tlab-double\n'
   exit 0
+fi
+# Like real sysbox for a container whose init is systemd, give it what systemd
+# needs: /sys/fs/cgroup (here a read-only bind of the host's) and tmpfs on
+# /run and /run/lock. Everything else is plain runc: no user namespace, no
+# procfs/sysfs virtualization, no Docker-in-Docker.
+bundle=""; cmd=""; prev=""
+for a in "\$@"; do
+  case "\$prev" in --bundle|-b) bundle=\$a ;; esac
+  case "\$a" in create|run) [ -n "\$cmd" ] || cmd=\$a ;; --bundle=*) bundle=\${a#--bundle=} ;; esac
+  prev=\$a
+done
+if [ -n "\$cmd" ] && [ -n "\$bundle" ] && [ -f "\$bundle/config.json" ] \\
+   && jq -e '(.process.args[0] // "") | test("(^|/)(init|systemd)\$")' "\$bundle/config.json" >/dev/null 2>&1; then
+  jq '.mounts = ([.mounts[] | select(.destination != "/sys/fs/cgroup" and .destination != "/run" and .destination != "/run/lock")]
+      + [{"destination": "/sys/fs/cgroup", "type": "bind", "source": "/sys/fs/cgroup", "options": ["rbind", "ro", "nosuid", "noexec", "nodev"]},
+         {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=755"]},
+         {"destination": "/run/lock", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "mode=1777"]}])' \\
+    "\$bundle/config.json" > "\$bundle/config.json.double" && mv "\$bundle/config.json.double" "\$bundle/config.json"
 fi
 exec runc "\$@"
 RUNC
@@ -91,4 +111,5 @@ chmod -R go-w "$root"
 find "$root" -exec touch -h -d @0 {} +
 SOURCE_DATE_EPOCH=0 dpkg-deb --root-owner-group -Zxz --build "$root" "$out/$name" >/dev/null
 (cd "$out" && sha256sum "$name" > "$name.sha256")
+echo "$self" > "$out/$name.src"
 echo "$out/$name"

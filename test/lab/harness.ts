@@ -102,6 +102,9 @@ export class Stack {
             if (m) vars[m[1]] = m[2].replace("$PATH", process.env.PATH ?? "");
         }
         fs.mkdirSync(path.join(this.dir, "state"));
+        // Provider plugins (the lab build of the docker plugin) from the shared cache.
+        fs.mkdirSync(path.join(this.dir, "home"));
+        fs.symlinkSync(path.join(CACHE, "pulumi-home", "plugins"), path.join(this.dir, "home", "plugins"));
         this.env = {
             ...vars,
             PULUMI_HOME: path.join(this.dir, "home"),

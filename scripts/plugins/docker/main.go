@@ -11,16 +11,19 @@ package main
 
 import (
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
-	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
+	btokens "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
 	shimv2 "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim/sdk-v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/terraform-providers/terraform-provider-docker/shim"
 )
 
 // Version is stamped at build time; it must equal the npm SDK's pulumi.version.
 var Version = "0.0.0"
 
-func res(name string) string { return "docker:index/" + lower(name) + ":" + name }
-func fn(name string) string  { return "docker:index/" + name + ":" + name }
+func res(name string) tokens.Type { return tokens.Type("docker:index/" + lower(name) + ":" + name) }
+func fn(name string) tokens.ModuleMember {
+	return tokens.ModuleMember("docker:index/" + name + ":" + name)
+}
 
 func lower(s string) string {
 	if s == "" {
@@ -63,6 +66,6 @@ func main() {
 			"docker_image": {Tok: fn("getRemoteImage")},
 		},
 	}
-	info.MustComputeTokens(tokens.SingleModule("docker_", "index", tokens.MakeStandard("docker")))
+	info.MustComputeTokens(btokens.SingleModule("docker_", "index", btokens.MakeStandard("docker")))
 	tfbridge.Main("docker", Version, info, nil)
 }
