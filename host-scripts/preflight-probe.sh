@@ -16,7 +16,7 @@ fi
 echo "pid1=$(cat /proc/1/comm 2>/dev/null || echo unknown)"
 mkdir -p /var/lib 2>/dev/null || true
 echo "cpus=$(nproc 2>/dev/null || echo 1)"
-echo "memory_bytes=$(awk '/^MemTotal:/ {printf "%d", $2 * 1024}' /proc/meminfo)"
+echo "memory_bytes=$(awk '/^MemTotal:/ {printf "%.0f", $2 * 1024}' /proc/meminfo)"
 echo "disk_free_mb=$(df -Pm /var/lib | awk 'NR==2 {print $4}')"
 missing=""
 for t in curl sha256sum systemctl apt-get dpkg-deb ip base64; do

@@ -99,6 +99,8 @@ export class Agent extends pulumi.ComponentResource {
     /** "ssh-ed25519 <base64>" the agent's sshd presents (pinned). */
     public readonly hostPublicKey: pulumi.Output<string>;
     public readonly volumes: { home: docker.Volume; docker: docker.Volume };
+    /** What the last run or refresh saw of the container (running=yes|no|missing). */
+    public readonly running: pulumi.Output<Record<string, string>>;
     constructor(name: string, args: AgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:agent:Agent", name, {}, opts);
         const a = args.agent;
@@ -145,7 +147,10 @@ export class Agent extends pulumi.ComponentResource {
             stopSignal: "SIGRTMIN+3",
             stopTimeout: 100,
             restart: "unless-stopped",
-            mustRun: true,
+            // Whether it runs is the `${name}-running` step's job: the provider's
+            // must_run refresh of a stopped container reads its published ports
+            // as gone and forces a replacement (upstream kreuzwerker issue #77).
+            mustRun: false,
             cpuPeriod: limits.cpuPeriod,
             cpuQuota: limits.cpuQuota,
             memory: limits.memoryMb,
@@ -177,6 +182,14 @@ export class Agent extends pulumi.ComponentResource {
                 { file: `${AGENT_HOST_KEY}.pub`, content: hostKey.publicKey.apply((k) => `${k}\n`), permissions: "0644" },
             ],
         }, { ...withProvider, deleteBeforeReplace: true, dependsOn: [prepared, home, inner] });
+        const running = new HostState(`${name}-running`, {
+            connection: args.connection,
+            label: `agent ${a.name} (container)`,
+            ...scriptSet("agent-run"),
+            env: this.container.id.apply((id) => ({ SOCKET: args.daemon.socket, CONTAINER_NAME: n.container, CONTAINER_ID: id })),
+            desired: { running: "yes" },
+        }, { parent: this, dependsOn: [this.container] });
+        this.running = running.observed;
         this.containerId = this.container.id;
         this.sshPort = port;
         this.hostPublicKey = hostKey.publicKey;
@@ -281,7 +294,7 @@ export class Agents extends pulumi.ComponentResource {
                 connection: args.connection,
                 probeScript: hostScript("agents-health-probe.sh"),
                 env: lines.apply((AGENTS) => ({ SOCKET: d.socket, AGENTS })),
-                after: pulumi.all(mine.map((g) => pulumi.all([g.containerId, g.container.image, g.container.memory, g.container.cpuQuota])))
+                after: pulumi.all(mine.map((g) => pulumi.all([g.containerId, g.container.image, g.container.memory, g.container.cpuQuota, g.running])))
                     .apply((all) => crypto.createHash("sha256").update(JSON.stringify(all)).digest("hex")),
             }, { parent: this });
         }

@@ -1,0 +1,259 @@
+// End-to-end: agent system containers on a lab host, created by the real
+// Pulumi engine through a LAB BUILD of the docker provider plugin
+// (scripts/plugins.sh: the upstream Terraform provider wrapped by
+// pulumi-terraform-bridge; the official plugin cannot be downloaded here) and
+// reached with the real OpenSSH client through the generated SSH config.
+//
+// Runtime: the lab's sysbox-runc TEST DOUBLE (runc plus what systemd needs),
+// so systemd runs as PID 1 and sshd answers, but nothing here runs real
+// sysbox, and Docker-in-Docker is NOT tested (the lab agent image has no
+// Docker inside). Every scenario asserts on the host and over real SSH.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, onHost, Result, Stack } from "./harness";
+import { describe, it, before, after } from "mocha";
+
+describe("lab e2e: agents (host 3)", () => {
+    const H = 3;
+    const D = "docker -H unix:///var/run/containai-docker.sock";
+    const STACK = "e2e-agents";
+    const TRACE = /^\s+at .+\(.+:\d+:\d+\)$|problems: \[|\[Error\]/m;
+    const stackFilesBefore = checkoutStackFiles();
+    let stack: Stack;
+    let sshDir: string;
+    let gw: string;
+    const pub = fs.readFileSync(path.join(LAB_DIR, "id_ed25519.pub"), "utf8").trim();
+    const archive = (v: string): { url: string; sha256: string } => ({
+        url: `${gw}/agent-images/containai-lab-agent_${v}.tar`,
+        sha256: fs.readFileSync(path.join(DOUBLE_DIR, "agent-images", `containai-lab-agent_${v}.tar.sha256`), "utf8").split(/\s+/)[0],
+    });
+    const agent = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+        name, image: "containai-lab-agent:v1", imageArchive: archive("v1"), memory: "512m", authorizedKeys: [pub], ...extra,
+    });
+    let agents: Record<string, unknown>[];
+    const config = (): Record<string, unknown> => labConfig(H, {
+        "containai:agents": agents,
+        "containai:operator": { sshConfig: true, sshDir },
+    });
+
+    /** Real OpenSSH with the generated config (ssh -F <sshDir>/config, which Includes ours). */
+    function ssh(alias: string, cmd: string, ...opts: string[]): Result {
+        const r = spawnSync("ssh", ["-F", path.join(sshDir, "config"), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...opts, alias, cmd],
+            { encoding: "utf8", timeout: 60_000 });
+        return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+    }
+    function sshOk(alias: string, cmd: string, ...opts: string[]): string {
+        const r = ssh(alias, cmd, ...opts);
+        assert.equal(r.code, 0, `ssh ${alias} ${cmd}: ${r.out}`);
+        return r.out.trim();
+    }
+    const inspect = (name: string, fmt: string): string => hostOk(H, `${D} inspect -f '${fmt}' ${name}`);
+    const access = (): Record<string, { sshPort: number; hostKey: string; alias: string }> => {
+        const r = stack.pulumi("stack", "output", "agentAccess", "--json");
+        assert.equal(r.code, 0, r.out);
+        return Object.fromEntries((JSON.parse(r.out) as { name: string; sshPort: number; hostKey: string; alias: string }[])
+            .map((a) => [a.name, a]));
+    };
+    const alias = (name: string): string => `${STACK}-${name}`;
+
+    before(() => {
+        ensureLab(H);
+        lab("reset", String(H));
+        lab("agent-image");
+        gw = lab("serve").replace(/\/$/, "");
+        sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-ssh-"));
+        // The operator's own ~/.ssh/config, with a block the Include must not end up in.
+        fs.writeFileSync(path.join(sshDir, "config"), "# operator's own settings\nHost other.example\n  User someone\n", { mode: 0o600 });
+        // Something else on the host already listens on 2300, the first port of the range.
+        hostOk(H, "systemd-run --unit=lab-busy-2300 /usr/sbin/sshd -D -p 2300 -o PidFile=none >/dev/null 2>&1; " +
+            "for _ in $(seq 1 20); do ss -Htln | grep -q ':2300 ' && exit 0; sleep 0.5; done; exit 1");
+        agents = [agent("alpha"), agent("beta")];
+        stack = new Stack(STACK, config());
+    });
+    after(() => {
+        stack?.cleanup();
+        if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
+    });
+
+    it("A1. two agents: `ssh <alias>` into each through the generated config as the agent user; key only; port 2300 skipped", () => {
+        const r = stack.up();
+        assert.equal(r.code, 0, r.out);
+        const acc = access();
+        // auto: deterministic, skipping the port in use on the host.
+        assert.equal(acc.alpha.sshPort, 2301);
+        assert.equal(acc.beta.sshPort, 2302);
+        for (const name of ["alpha", "beta"]) {
+            assert.equal(sshOk(alias(name), "id -un; hostname; cat /proc/1/comm"), `agent\n${name}\nsystemd`);
+            // On the host: sysbox-runc (the lab double), limits, labels; sshd published on loopback only.
+            assert.equal(inspect(name, "{{.HostConfig.Runtime}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuQuota}}"),
+                `sysbox-runc ${512 * 1024 * 1024} ${512 * 1024 * 1024} 100000`);
+            assert.equal(inspect(name, "{{.Config.StopSignal}} {{.Config.StopTimeout}} {{.HostConfig.RestartPolicy.Name}}"),
+                "SIGRTMIN+3 100 unless-stopped");
+            assert.equal(inspect(name, '{{index .Config.Labels "containai.agent"}} {{index .Config.Labels "containai.ssh-port"}} ' +
+                '{{index .Config.Labels "containai.managed-by"}} {{index .Config.Labels "containai.stack"}}'),
+                `${name} ${acc[name].sshPort} containai-infra ${STACK}`);
+            assert.equal(hostOk(H, `ss -Htln | awk '{print $4}' | grep -c ':${acc[name].sshPort}$'`), "1");
+            assert.equal(hostOk(H, `ss -Htln | awk '{print $4}' | grep ':${acc[name].sshPort}$'`), `127.0.0.1:${acc[name].sshPort}`);
+        }
+        // Password login is refused although the image's agent user has a password.
+        const pw = ssh(alias("alpha"), "true", "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password,keyboard-interactive");
+        assert.notEqual(pw.code, 0);
+        assert.match(pw.out, /Permission denied \(publickey\)/);
+        // The workspace is the host directory, owned by the agent user.
+        sshOk(alias("alpha"), "echo from-alpha > ~/workspace/hello.txt");
+        assert.equal(hostOk(H, "stat -c '%u %a' /var/lib/containai/workspaces/alpha; cat /var/lib/containai/workspaces/alpha/hello.txt"),
+            "1000 750\nfrom-alpha");
+    });
+
+    it("A2. the SSH config: pinned host keys known before the first connection, Include placed once, files 0600, same text as the output", () => {
+        const dir = path.join(sshDir, "containai.d");
+        assert.equal((fs.statSync(dir).mode & 0o777).toString(8), "700");
+        for (const f of [`${STACK}.conf`, `${STACK}.known_hosts`]) assert.equal((fs.statSync(path.join(dir, f)).mode & 0o777).toString(8), "600");
+        const main = fs.readFileSync(path.join(sshDir, "config"), "utf8");
+        assert.equal(main, `# operator's own settings\nInclude ${sshDir}/containai.d/*.conf\n\nHost other.example\n  User someone\n`);
+        const conf = fs.readFileSync(path.join(dir, `${STACK}.conf`), "utf8");
+        const out = stack.pulumi("stack", "output", "sshConfig");
+        assert.equal(out.out.trim(), conf.trim());
+        const known = fs.readFileSync(path.join(dir, `${STACK}.known_hosts`), "utf8");
+        const acc = access();
+        assert.match(known, new RegExp(`^${alias("alpha")} ${acc.alpha.hostKey.replace(/[+/]/g, "\\$&")}$`, "m"));
+        // The key the agent's sshd presents is the generated one: nothing else is accepted (StrictHostKeyChecking yes).
+        assert.equal(hostOk(H, `ssh-keyscan -t ed25519 -p ${acc.alpha.sshPort} 127.0.0.1 2>/dev/null | awk '{print $2" "$3}'`), acc.alpha.hostKey);
+        // Agent forwarding and tunnels work through it: an ssh-agent's key is visible inside, and a
+        // connection tunneled through alpha reaches alpha's own sshd (-W, TCP forwarding).
+        const agentEnv = spawnSync("ssh-agent", ["-s"], { encoding: "utf8" }).stdout;
+        const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(agentEnv)?.[1] as string;
+        const pid = /SSH_AGENT_PID=(\d+);/.exec(agentEnv)?.[1] as string;
+        try {
+            const env = { ...process.env, SSH_AUTH_SOCK: sock };
+            assert.equal(spawnSync("ssh-add", [path.join(LAB_DIR, "id_ed25519")], { env, encoding: "utf8" }).status, 0);
+            const fwd = spawnSync("ssh", ["-F", path.join(sshDir, "config"), "-A", "-o", "BatchMode=yes", alias("alpha"), "ssh-add -l"],
+                { env, encoding: "utf8", timeout: 60_000 });
+            assert.equal(fwd.status, 0, `${fwd.stdout}${fwd.stderr}`);
+            assert.match(fwd.stdout, /ED25519/);
+        } finally {
+            process.kill(Number(pid));
+        }
+        assert.equal(sshOk(alias("alpha"), "hostname", "-o", `ProxyJump=${alias("alpha")}`, "-o", `HostKeyAlias=${alias("alpha")}`,
+            "-o", "HostName=127.0.0.1", "-o", "Port=22"), "alpha");
+    });
+
+    it("A3. no-op: preview and preview --refresh report no changes", () => {
+        const p = stack.preview("--expect-no-changes");
+        assert.equal(p.code, 0, p.out);
+        const q = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(q.code, 0, q.out);
+    });
+
+    it("A4. a memory change updates the running container in place (same ID, not restarted)", () => {
+        const id = inspect("alpha", "{{.Id}}");
+        const started = inspect("alpha", "{{.State.StartedAt}}");
+        agents = [agent("alpha", { memory: "768m" }), agent("beta")];
+        stack.setConfig(config());
+        const r = stack.up();
+        assert.equal(r.code, 0, r.out);
+        assert.doesNotMatch(r.out, /replace/);
+        assert.equal(inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), `${id} ${started}`);
+        assert.equal(inspect("alpha", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}"), `${768 * 1024 * 1024} ${768 * 1024 * 1024}`);
+    });
+
+    it("A5. an image upgrade replaces the container; workspace, data volume and host key survive (ssh connects, pinned)", () => {
+        const id = inspect("alpha", "{{.Id}}");
+        sshOk(alias("alpha"), "echo ws > ~/workspace/w.txt; echo home > ~/data.txt; sudo sh -c 'echo inner > /var/lib/docker/marker'");
+        const known = fs.readFileSync(path.join(sshDir, "containai.d", `${STACK}.known_hosts`), "utf8");
+        agents = [agent("alpha", { memory: "768m", image: "containai-lab-agent:v2", imageArchive: archive("v2") }), agent("beta")];
+        stack.setConfig(config());
+        const r = stack.up();
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /agents-alpha-container.*replaced/);
+        assert.notEqual(inspect("alpha", "{{.Id}}"), id);
+        assert.equal(fs.readFileSync(path.join(sshDir, "containai.d", `${STACK}.known_hosts`), "utf8"), known, "known_hosts unchanged");
+        // StrictHostKeyChecking yes with the unchanged known_hosts: no "REMOTE HOST IDENTIFICATION HAS CHANGED".
+        assert.equal(sshOk(alias("alpha"), "cat /etc/containai-lab-agent ~/workspace/w.txt ~/data.txt /var/lib/docker/marker"),
+            "containai-lab-agent v2\nws\nhome\ninner");
+    });
+
+    it("A6. an agent stopped by hand, then removed by hand: preview fails naming it, preview --refresh reports it, up restores it", () => {
+        const id = inspect("beta", "{{.Id}}");
+        hostOk(H, `${D} stop -t 5 beta >/dev/null`);
+        const p = stack.preview();
+        assert.notEqual(p.code, 0);
+        assert.match(p.out, /agent\.beta container is not running \(stopped by hand\?\).*pulumi up --refresh/);
+        stack.driftReportedThenRestored(/agents-beta-running/, "a stopped agent was not reported");
+        assert.equal(inspect("beta", "{{.Id}} {{.State.Running}}"), `${id} true`, "the same container, started again");
+        assert.equal(sshOk(alias("beta"), "hostname"), "beta");
+        hostOk(H, `${D} rm -f beta >/dev/null`);
+        stack.driftReportedThenRestored(/agents-beta-container/, "a removed agent was not reported");
+        assert.equal(inspect("beta", "{{.State.Running}}"), "true");
+        assert.equal(sshOk(alias("beta"), "hostname"), "beta");
+        const q = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(q.code, 0, q.out);
+    });
+
+    it("A7. a hand edit of the SSH config is drift, put back by up; a second container on an agent's inner-docker volume is refused", () => {
+        const conf = path.join(sshDir, "containai.d", `${STACK}.conf`);
+        const good = fs.readFileSync(conf, "utf8");
+        fs.appendFileSync(conf, "Host hand-edit\n  User x\n");
+        stack.driftReportedThenRestored(/operator-ssh/, "a hand edit of the SSH config was not reported");
+        assert.equal(fs.readFileSync(conf, "utf8"), good);
+        hostOk(H, `${D} run -d --name intruder --entrypoint /bin/sleep -v containai-beta-docker:/x containai-lab-agent:v1 infinity >/dev/null`);
+        try {
+            const r = stack.up("--refresh");
+            assert.notEqual(r.code, 0);
+            assert.match(r.out, /inner-Docker volume containai-beta-docker of agent beta is mounted by other container\(s\): intruder/);
+        } finally {
+            hostOk(H, `${D} rm -f intruder >/dev/null`);
+        }
+        const u = stack.up("--refresh");
+        assert.equal(u.code, 0, u.out);
+    });
+
+    it("A8. guardrail configs are refused at validation, naming the agent's key and the fix; the host is untouched", () => {
+        const before = hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`);
+        const saved = agents;
+        agents = [saved[0], agent("beta", {
+            mounts: [{ source: "/var/run/docker.sock", target: "/var/run/docker.sock" }],
+            privileged: true, networkMode: "host", sysctls: { "kernel.pid_max": "1000" },
+        })];
+        stack.setConfig(config());
+        try {
+            const r = stack.up();
+            assert.notEqual(r.code, 0);
+            assert.match(r.out, /containai:agents\[1\]\.mounts\[0\]\.source: "\/var\/run\/docker\.sock" is refused.*built-in Docker-in-Docker/);
+            assert.match(r.out, /containai:agents\[1\]\.privileged: privileged agents are refused/);
+            assert.match(r.out, /containai:agents\[1\]\.networkMode: host namespaces are refused/);
+            assert.match(r.out, /containai:agents\[1\]\.sysctls\.kernel\.pid_max: kernel\.\* sysctls are refused/);
+            assert.match(r.out, /nothing was changed on the host/);
+            assert.doesNotMatch(r.out, TRACE);
+        } finally {
+            agents = saved;
+            stack.setConfig(config());
+        }
+        // Up to the second: same containers, same state.
+        assert.equal(hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`).replace(/Up .*/g, "Up"),
+            before.replace(/Up .*/g, "Up"));
+    });
+
+    it("A9. destroy: containers gone, volumes and workspaces kept, SSH config entries gone; a new up re-attaches the data", () => {
+        const r = stack.destroy();
+        assert.equal(r.code, 0, r.out);
+        assert.equal(hostOk(H, "ls /var/lib/containai-docker/containers | wc -l"), "0", "no container left");
+        assert.equal(hostOk(H, "ls /var/lib/containai-docker/volumes | grep -c '^containai-'"), "4", "four agent volumes kept");
+        assert.equal(hostOk(H, "cat /var/lib/containai-docker/volumes/containai-alpha-home/_data/data.txt"), "home");
+        assert.equal(hostOk(H, "cat /var/lib/containai/workspaces/alpha/w.txt"), "ws");
+        assert.deepEqual(fs.readdirSync(path.join(sshDir, "containai.d")), []);
+        // The operator's own config is left as it was (the Include line matches nothing now).
+        assert.match(fs.readFileSync(path.join(sshDir, "config"), "utf8"), /Host other\.example\n {2}User someone\n/);
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.equal(sshOk(alias("alpha"), "cat ~/data.txt ~/workspace/w.txt /var/lib/docker/marker"), "home\nws\ninner");
+        assert.equal(onHost(H, "systemctl stop lab-busy-2300").code, 0);
+    });
+
+    it("A10. the agents tests left no stack file in the checkout", () => {
+        assert.deepEqual(checkoutStackFiles(), stackFilesBefore);
+    });
+});
