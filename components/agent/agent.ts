@@ -229,9 +229,10 @@ export class Agents extends pulumi.ComponentResource {
             if (!c.agents.some((a) => a.daemon === d.name)) continue;
             const hostArgs = pulumi.all([providerArgs, args.hostReady]).apply(([p]) =>
                 dockerHostArgs(p.k, d.socket, p.knownHosts, `${alias}-${p.k.host}-${p.k.port}`));
+            // Not secret: an address, a socket path and a key file's path (the key stays in its file).
             providers.set(d.name, new docker.Provider(`${name}-${d.name}`, {
-                host: hostArgs.host,
-                sshOpts: hostArgs.sshOpts,
+                host: pulumi.unsecret(hostArgs.host),
+                sshOpts: pulumi.unsecret(hostArgs.sshOpts),
             }, { parent: this }));
         }
         if (c.agents.length === 0) {

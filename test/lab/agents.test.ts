@@ -120,6 +120,11 @@ describe("lab e2e: agents (host 3)", () => {
         const known = fs.readFileSync(path.join(dir, `${STACK}.known_hosts`), "utf8");
         const acc = access();
         assert.match(known, new RegExp(`^${alias("alpha")} ${acc.alpha.hostKey.replace(/[+/]/g, "\\$&")}$`, "m"));
+        // The generated host keys are secrets in state: not in a plain export, present when decrypted.
+        const plain = stack.pulumi("stack", "export");
+        assert.equal(plain.code, 0, plain.out);
+        assert.doesNotMatch(plain.out, /OPENSSH PRIVATE KEY/);
+        assert.match(stack.pulumi("stack", "export", "--show-secrets").out, /OPENSSH PRIVATE KEY/);
         // The key the agent's sshd presents is the generated one: nothing else is accepted (StrictHostKeyChecking yes).
         assert.equal(hostOk(H, `ssh-keyscan -t ed25519 -p ${acc.alpha.sshPort} 127.0.0.1 2>/dev/null | awk '{print $2" "$3}'`), acc.alpha.hostKey);
         // Agent forwarding and tunnels work through it: an ssh-agent's key is visible inside, and a

@@ -1,14 +1,16 @@
 // Mock tests of the whole program (graph shape, not host behaviour: the lab
 // tests cover that against real hosts with the real engine).
 import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { projectRoot } from "../helpers";
-import { describe, it } from "mocha";
+import { after, describe, it } from "mocha";
 
 describe("program graph (mocks)", () => {
     interface Reg { type: string; name: string; inputs: any; parent?: string; }
-    interface Seen { type: string; name: string; props: Record<string, unknown>; parent?: string; }
+    interface Seen { type: string; name: string; props: Record<string, unknown>; parent?: string; opts?: pulumi.CustomResourceOptions; }
 
     const HOSTKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q=";
 
@@ -19,11 +21,17 @@ describe("program graph (mocks)", () => {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state = { ...args.inputs };
                 if (args.name.endsWith("-preflight-check")) {
-                    state.facts = { arch: "amd64", kernel: "6.8.0", os_id: "ubuntu", os_version: "24.04" };
+                    state.facts = { arch: "amd64", kernel: "6.8.0", os_id: "ubuntu", os_version: "24.04", cpus: "8", memory_bytes: String(16 * 1024 ** 3) };
                     state.apparmorDropin = false;
                     state.apparmorDacOverride = false;
                 }
                 if (args.type === "pulumi-nodejs:dynamic:Resource") state.observed = { version: "0.7.1" };
+                if (args.name.endsWith("-ssh-ports")) state.ports = { alpha: 2300, beta: 2301 };
+                if (args.name.endsWith("-hostkey")) {
+                    state.privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nhost\n";
+                    state.publicKey = `ssh-ed25519 AAAA${args.inputs.agent}`;
+                }
+                if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
                 regs.push({ type: args.type, name: args.name, inputs: args.inputs });
                 return { id: `${args.name}-id`, state };
             },
@@ -39,7 +47,7 @@ describe("program graph (mocks)", () => {
         if (!rt.__containaiWrapped) {
             const orig = rt.registerResource;
             rt.registerResource = (...a: any[]) => {
-                (rt.__containaiSeen as Seen[] | undefined)?.push({ type: a[2], name: a[3], props: a[7] ?? {}, parent: a[1]?.constructor?.name });
+                (rt.__containaiSeen as Seen[] | undefined)?.push({ type: a[2], name: a[3], props: a[7] ?? {}, parent: a[1]?.constructor?.name, opts: a[8] });
                 return orig(...a);
             };
             rt.__containaiWrapped = true;
@@ -200,5 +208,98 @@ describe("program graph (mocks)", () => {
         assert.match(env.NETWORK_SCRIPT, /^#!\/usr\/bin\/env bash\n/);
         assert.equal(env.NETWORK_SCRIPT_PATH, "/usr/local/libexec/containai/containai-docker-network");
         assert.equal(Object.keys(env).filter((k) => k.endsWith("_B64")).length, 0);
+    });
+
+    describe("agents", () => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-mock-"));
+        const keyFile = path.join(tmp, "id_ed25519");
+        fs.writeFileSync(keyFile, "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n", { mode: 0o600 });
+        process.env.CONTAINAI_CACHE = path.join(tmp, "cache");
+        after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+        const PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ== ops@laptop";
+        const ssh = { host: "10.1.2.3", port: 22, user: "root", privateKeyFile: keyFile, hostKey: HOSTKEY };
+        const agentsCfg = [
+            { name: "alpha", image: "ghcr.io/org/agent:1.2", authorizedKeys: [PUB] },
+            { name: "beta", image: "ghcr.io/org/agent:1.2", authorizedKeys: [PUB], cpus: 2, memory: "4g", sshPort: 2301 },
+        ];
+
+        it("each agent: a component with workspace step, host key, image, two retained volumes, container, run step", async () => {
+            const { regs, seen, error } = await runProgram({ ssh, agents: agentsCfg, operator: { sshConfig: true, sshDir: path.join(tmp, "ssh") } });
+            assert.equal(error, undefined, String(error));
+            const types = regs.map((r) => `${r.type}::${r.name}`);
+            for (const want of [
+                "containai:agent:Agents::agents",
+                "containai:agent:Agent::agents-alpha",
+                "containai:agent:Agent::agents-beta",
+                "pulumi:providers:docker::agents-containai-docker",
+                "pulumi-nodejs:dynamic:Resource::agents-ssh-ports",
+                "pulumi-nodejs:dynamic:Resource::agents-alpha-host",
+                "pulumi-nodejs:dynamic:Resource::agents-alpha-hostkey",
+                "docker:index/remoteImage:RemoteImage::agents-alpha-image",
+                "docker:index/volume:Volume::agents-alpha-home",
+                "docker:index/volume:Volume::agents-alpha-docker",
+                "docker:index/container:Container::agents-alpha-container",
+                "pulumi-nodejs:dynamic:Resource::agents-alpha-running",
+                "pulumi-nodejs:dynamic:Resource::agents-containai-docker-health",
+                "pulumi-nodejs:dynamic:Resource::agents-operator-ssh",
+            ]) {
+                assert.ok(types.includes(want), `${want} not registered; got:\n${types.join("\n")}`);
+            }
+            const parentOf = (n: string): string | undefined => seen.find((s) => s.name === n)?.parent;
+            assert.equal(parentOf("agents-alpha"), "Agents");
+            assert.equal(parentOf("agents-alpha-container"), "Agent");
+            assert.equal(parentOf("agents-containai-docker"), "Agents");
+            // Data survives destroy and replacement: both volumes are retained; the container goes first when replaced.
+            const optsOf = (n: string): pulumi.CustomResourceOptions => seen.find((s) => s.name === n)?.opts ?? {};
+            for (const v of ["agents-alpha-home", "agents-alpha-docker"]) assert.equal(optsOf(v).retainOnDelete, true, v);
+            assert.equal(optsOf("agents-alpha-container").deleteBeforeReplace, true);
+            assert.equal(regs.find((r) => r.name === "agents-alpha-image")!.inputs.keepLocally, true);
+        });
+
+        it("the container: sysbox-runc, systemd as PID 1, limits, labels, loopback SSH, volumes; the host key is a secret", async () => {
+            const { regs, seen } = await runProgram({ ssh, agents: agentsCfg });
+            const c = regs.find((r) => r.name === "agents-alpha-container")!.inputs;
+            assert.equal(c.runtime, "sysbox-runc");
+            assert.deepEqual(c.entrypoints, ["/sbin/init"]);
+            assert.equal(c.stopSignal, "SIGRTMIN+3");
+            assert.equal(c.stopTimeout, 100);
+            assert.equal(c.restart, "unless-stopped");
+            assert.equal(c.hostname, "alpha");
+            assert.equal(c.image, "sha256:ghcr.io/org/agent:1.2");
+            // Half of the host (8 CPUs, 16 GiB) by default; beta's own limits.
+            assert.deepEqual([c.cpuQuota, c.cpuPeriod, c.memory, c.memorySwap], [400000, 100000, 8192, 8192]);
+            const b = regs.find((r) => r.name === "agents-beta-container")!.inputs;
+            assert.deepEqual([b.cpuQuota, b.memory, b.memorySwap], [200000, 4096, 4096]);
+            const labels = Object.fromEntries(c.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
+            assert.deepEqual(labels, {
+                "containai.agent": "alpha", "containai.workspace": "/var/lib/containai/workspaces/alpha", "containai.ssh-port": "2300",
+                "containai.managed-by": "containai-infra", "containai.stack": "test",
+            });
+            assert.deepEqual(c.ports, [{ internal: 22, external: 2300, ip: "127.0.0.1", protocol: "tcp" }]);
+            assert.deepEqual(c.mounts.map((m: { type: string; source: string; target: string }) => `${m.type} ${m.source} ${m.target}`), [
+                "volume containai-alpha-home /home/agent", "volume containai-alpha-docker /var/lib/docker",
+                "bind /var/lib/containai/workspaces/alpha /home/agent/workspace"]);
+            const uploads = seen.find((s) => s.name === "agents-alpha-container")!.props.uploads as { file: string; content: unknown; permissions: string }[];
+            // The generated private host key is a secret output (the engine applies additionalSecretOutputs;
+            // mocks do not, so lab test A2 checks the state itself), and reaches the container as that output.
+            const keyUpload = uploads.find((u) => u.file === "/etc/ssh/containai_host_ed25519_key")!;
+            assert.ok(pulumi.Output.isInstance(keyUpload.content));
+            const hk = seen.find((s) => s.name === "agents-alpha-hostkey")!.opts as pulumi.CustomResourceOptions;
+            assert.deepEqual(hk.additionalSecretOutputs, ["privateKey"]);
+            const files = uploads.map((u) => `${u.file} ${u.permissions}`);
+            assert.deepEqual(files, ["/etc/ssh/sshd_config.d/00-containai.conf 0644", "/etc/ssh/containai_authorized_keys 0644",
+                "/etc/ssh/containai_host_ed25519_key 0600", "/etc/ssh/containai_host_ed25519_key.pub 0644"]);
+            // The docker provider reaches the instance socket over SSH with the pinned host key.
+            const p = regs.find((r) => r.name === "agents-containai-docker")!.inputs;
+            assert.equal(p.host, "ssh://root@10.1.2.3:22/var/run/containai-docker.sock");
+            assert.match(JSON.parse(p.sshOpts).join(" "), /StrictHostKeyChecking=yes.*-i .*id_ed25519/);
+            // No operator files unless asked for.
+            assert.ok(!regs.some((r) => r.name === "agents-operator-ssh"));
+        });
+
+        it("no agents: nothing agent-related is registered", async () => {
+            const { regs } = await runProgram({ ssh: baseSsh }, ["containai:ssh"]);
+            assert.deepEqual(regs.filter((r) => /docker:|containai:agent:Agent$|ssh-ports/.test(r.type + r.name)).map((r) => r.name), []);
+        });
     });
 });
