@@ -6,13 +6,16 @@
 //   lab host 5: cold up (1 daemon); no-op preview and preview --refresh
 //               (median of 5) and the SSH connections each costs; then a
 //               second daemon and an up after a one-line change to it
+//   lab host 5 again: 10 agents (lab agent image, lab build of the docker
+//               plugin): cold up, no-op preview, preview --refresh, and an
+//               up after one agent's memory change (which containers it touched)
 //   lab hosts 6-8: fleet of 3 bare hosts in parallel vs one alone
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import * as YAML from "yaml";
-import { ensureLab, execOnHost, hostOk, lab, labConfig, ROOT, Stack } from "../test/lab/harness";
+import { DOUBLE_DIR, ensureLab, execOnHost, hostOk, LAB_DIR, lab, labConfig, ROOT, Stack } from "../test/lab/harness";
 
 interface Row { measure: string; seconds: number; ratio?: number; detail: string; }
 const RUNS = 5;
@@ -79,6 +82,52 @@ function startTimes(i: number): Record<string, string> {
     return out;
 }
 
+/** 10 agents on lab host 5: what a host with agents costs to audit and to change. */
+async function benchAgents(rows: Row[], base: number): Promise<void> {
+    const N = 10;
+    const dir = path.join(DOUBLE_DIR, "agent-images");
+    lab("agent-image");
+    const gw = lab("serve").replace(/\/$/, "");
+    const sha = fs.readFileSync(path.join(dir, "containai-lab-agent_v1.tar.sha256"), "utf8").split(/\s+/)[0];
+    const pub = fs.readFileSync(path.join(LAB_DIR, "id_ed25519.pub"), "utf8").trim();
+    const agents = (mem: (i: number) => string): Record<string, unknown> => ({
+        "containai:agents": Array.from({ length: N }, (_, i) => ({
+            name: `a${i}`, image: "containai-lab-agent:v1", memory: mem(i), authorizedKeys: [pub],
+            imageArchive: { url: `${gw}/agent-images/containai-lab-agent_v1.tar`, sha256: sha },
+        })),
+    });
+    const D = "docker -H unix:///var/run/containai-docker.sock";
+    const containers = (): Record<string, string> => Object.fromEntries(hostOk(5, `${D} ps --format '{{.Names}}' | sort | ` +
+        `while read -r n; do echo "$n $(${D} inspect -f '{{.Id}}{{.State.StartedAt}}' "$n")"; done`).split("\n").map((l) => l.split(" ")));
+    lab("reset", "5");
+    const s = new Stack("bench-agents", labConfig(5, agents(() => "256m")));
+    try {
+        const [cold, tCold] = timed(() => s.up());
+        must(cold, "cold up with agents");
+        rows.push({ measure: `cold up, bare host + ${N} agents`, seconds: tCold, ratio: tCold / base, detail: "image loaded from the lab archive" });
+        let logins = sshLogins(5);
+        const tNoop = medianOf(() => s.preview("--expect-no-changes"), "no-op preview (agents)");
+        rows.push({ measure: `no-op preview, ${N} agents`, seconds: tNoop, ratio: tNoop / base,
+            detail: `median of ${RUNS}; ${(sshLogins(5) - logins) / RUNS} SSH connection(s) per run` });
+        logins = sshLogins(5);
+        const tRefresh = medianOf(() => s.preview("--refresh", "--expect-no-changes"), "preview --refresh (agents)");
+        rows.push({ measure: `preview --refresh (drift audit), ${N} agents`, seconds: tRefresh, ratio: tRefresh / base,
+            detail: `median of ${RUNS}; ${(sshLogins(5) - logins) / RUNS} SSH connection(s) per run (ours + the docker provider's)` });
+        const before = containers();
+        s.setConfig(labConfig(5, agents((i) => (i === 3 ? "384m" : "256m"))));
+        const [chg, tChg] = timed(() => s.up());
+        must(chg, "up after one agent's memory change");
+        const after = containers();
+        const touched = Object.keys(before).filter((n) => before[n] !== after[n]);
+        const a3mem = hostOk(5, `${D} inspect -f '{{.HostConfig.Memory}}' a3`);
+        rows.push({ measure: `up after one agent's memory change (${N} agents)`, seconds: tChg, ratio: tChg / base,
+            detail: `containers replaced or restarted: ${touched.join(", ") || "none"}; a3 memory now ${Number(a3mem) / 1024 ** 2} MiB` });
+    } finally {
+        s.destroy();
+        s.cleanup();
+    }
+}
+
 async function main(): Promise<void> {
     ensureLab(5, 6, 7, 8);
     const rows: Row[] = [];
@@ -121,6 +170,8 @@ async function main(): Promise<void> {
             s.destroy();
             s.cleanup();
         }
+
+        await benchAgents(rows, base);
 
         for (const i of [6, 7, 8]) lab("reset", String(i));
         const fleet = [6, 7, 8].map((i) => new Stack(`bench-fleet-${i}`, labConfig(i)));
