@@ -6,6 +6,7 @@
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
+command -v docker >/dev/null 2>&1 || die "the docker CLI is missing on the host: the docker provider reaches $SOCKET by running 'docker system dial-stdio' here over SSH; install the engine package (containai:engine.package)"
 
 if [ ! -d "$WORKSPACE" ]; then
   [ ! -e "$WORKSPACE" ] || die "workspace $WORKSPACE of agent $AGENT_NAME exists but is not a directory; move it away or set agents[].workspace"
