@@ -89,6 +89,8 @@ export interface AgentArgs {
     hostMemoryBytes: pulumi.Input<number>;
     /** Image archive load (when configured): the image is looked up after it. */
     imageLoad?: pulumi.Resource;
+    /** The host's health check id: the agent's host step runs once the host is converged. */
+    hostReady: pulumi.Input<string>;
 }
 
 /** One VM-like system container: sysbox-runc, systemd as PID 1, sshd, Docker-in-Docker. */
@@ -113,10 +115,10 @@ export class Agent extends pulumi.ComponentResource {
             connection: args.connection,
             label: `agent ${a.name} (workspace ${a.workspace})`,
             ...scriptSet("agent"),
-            env: {
+            env: pulumi.output(args.hostReady).apply((after) => ({
                 AGENT_NAME: a.name, CONTAINER_NAME: n.container, WORKSPACE: a.workspace, AGENT_UID: String(a.uid),
-                SOCKET: args.daemon.socket, DOCKER_VOLUME: n.docker,
-            },
+                SOCKET: args.daemon.socket, DOCKER_VOLUME: n.docker, AFTER: after,
+            })),
             desired: { workspace: "present", workspace_owner: String(a.uid), docker_volume_others: "none" },
         }, { parent: this });
         const hostKey = new AgentHostKey(`${name}-hostkey`, { agent: a.name }, { parent: this });
@@ -248,6 +250,7 @@ export class Agents extends pulumi.ComponentResource {
             probeScript: hostScript("ports-probe.sh"),
             requests: c.agents.map((a, i) => ({ name: a.name, key: `${NS}:agents[${i}].sshPort`, port: a.sshPort })),
             range: { min: SSH_PORT_MIN, max: SSH_PORT_MAX, reserved: RESERVED_SSH_PORTS },
+            after: args.hostReady,
         }, { parent: this });
         this.ports = ports.ports;
         // One archive load per (daemon, image).
@@ -279,7 +282,7 @@ export class Agents extends pulumi.ComponentResource {
                 agent: a, daemon: d, connection: args.connection, provider: providers.get(d.name) as docker.Provider, stack,
                 sshPort: ports.ports.apply((p) => p[a.name]),
                 hostCpus, hostMemoryBytes: hostMem,
-                imageLoad: load,
+                imageLoad: load, hostReady: args.hostReady,
             }, { parent: this });
         });
         // Health after every container: running, sshd answers with the pinned key, inner docker when present.

@@ -15,6 +15,8 @@ export interface SshPortsInputs {
     probeScript: string;
     requests: PortRequest[];
     range: PortRange;
+    /** Orders the probe after the host is converged (not compared: it is an ordering token). */
+    after: string;
 }
 
 export interface SshPortsOutputs extends SshPortsInputs {

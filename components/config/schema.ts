@@ -34,7 +34,7 @@ export const STORAGE_DRIVERS = ["overlay2", "fuse-overlayfs", "btrfs", "zfs", "v
 
 export type Arch = "amd64" | "arm64";
 export const ARCHES: Arch[] = ["amd64", "arm64"];
-export type SysboxSource = "upstream" | "custom" | "file";
+export type SysboxSource = "upstream" | "custom" | "file" | "release";
 export type EnginePackage = "docker.io" | "docker-ce";
 
 export interface SshConfig {
@@ -71,6 +71,11 @@ export interface SysboxConfig {
         fallbackToUpstream: boolean;
     };
     file?: { path: string; sha256: string; version: string };
+    /**
+     * A release stack (SysboxRelease) whose `sysbox` output names the custom
+     * .debs and their checksums, read through a StackReference.
+     */
+    release?: { stack: string; fallbackToUpstream: boolean };
     /** Allow sysbox < 0.7.0 although inner runc >= 1.3.3 breaks on it. */
     allowUnfixedOpenat2: boolean;
     /** Remove sysbox binaries and units on `pulumi destroy`. */
@@ -97,10 +102,20 @@ export interface DaemonConfig {
 
 
 export interface ReleaseConfig {
-    repository: string;
     owner: string;
+    repository: string;
+    /** Branch the workflow and build script are committed to. */
+    branch: string;
     sysboxRef: string;
     archs: Arch[];
+    /** The version this release publishes (tag sysbox-v<version>, .debs sysbox-ce_<version>.linux_<arch>.deb). */
+    version: string;
+    /** Manage the repository files, the Actions variable and the GitHub release (false: index an existing release). */
+    publish: boolean;
+    /** Where the release's assets are downloaded from: <base>/<tag>/<file>. */
+    downloadBaseUrl: string;
+    /** GitHub token (secret; needs the `workflow` scope to write workflows). Default: $GITHUB_TOKEN. */
+    token?: string;
 }
 
 export interface HostConfig {
@@ -255,11 +270,11 @@ function validateSysbox(c: Collector, raw: unknown, secretKeys: ReadonlySet<stri
     const key = "sysbox";
     if (raw !== undefined && !isObj(raw)) c.add(key, `${show(raw)} must be an object`);
     const o = isObj(raw) ? raw : {};
-    unknownKeys(c, key, o, ["source", "version", "sha256", "mirrorUrl", "custom", "file",
+    unknownKeys(c, key, o, ["source", "version", "sha256", "mirrorUrl", "custom", "file", "release",
         "allowUnfixedOpenat2", "removeOnDestroy"]);
     const source = str(c, `${key}.source`, o.source, "upstream") as string;
-    if (!["upstream", "custom", "file"].includes(source)) {
-        c.add(`${key}.source`, `${show(source)} is not a known sysbox source; use upstream, custom or file`);
+    if (!["upstream", "custom", "file", "release"].includes(source)) {
+        c.add(`${key}.source`, `${show(source)} is not a known sysbox source; use upstream, custom, file or release`);
     }
     const version = semver(c, `${key}.version`, o.version, DEFAULT_SYSBOX_VERSION);
     const sha256 = { ...(UPSTREAM_SYSBOX[version]?.sha256 ?? {}), ...sha256Map(c, `${key}.sha256`, o.sha256) };
@@ -309,6 +324,21 @@ function validateSysbox(c: Collector, raw: unknown, secretKeys: ReadonlySet<stri
     if (source === "file" && file === undefined) {
         c.add(`${key}.file`, "missing: source is file; set sysbox.file.path and sysbox.file.sha256");
     }
+    let release: SysboxConfig["release"];
+    if (o.release !== undefined) {
+        const rk = `${key}.release`;
+        const r = isObj(o.release) ? o.release : {};
+        if (!isObj(o.release)) c.add(rk, `${show(o.release)} must be an object { stack, fallbackToUpstream }`);
+        unknownKeys(c, rk, r, ["stack", "fallbackToUpstream"]);
+        const stack = str(c, `${rk}.stack`, r.stack) ?? "";
+        if (!/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/.test(stack)) {
+            c.add(`${rk}.stack`, `${show(stack)} is not a stack name; use <stack>, or <org>/<project>/<stack> for another project or backend organisation`);
+        }
+        release = { stack, fallbackToUpstream: bool(c, `${rk}.fallbackToUpstream`, r.fallbackToUpstream, true) };
+    }
+    if (source === "release" && release === undefined) {
+        c.add(`${key}.release`, "missing: source is release; set sysbox.release.stack to the release stack's name");
+    }
     // (No checksum hint for a version that is itself invalid: that is one problem.)
     if (source === "upstream" && Object.keys(sha256).length === 0 && SEMVER_RE.test(version)) {
         c.add(`${key}.sha256`, `no checksum known for sysbox ${version}; pin it: ` +
@@ -324,7 +354,7 @@ function validateSysbox(c: Collector, raw: unknown, secretKeys: ReadonlySet<stri
             `${NS}:sysbox.allowUnfixedOpenat2 true if every agent's inner runc is older than 1.3.3`);
     }
     return {
-        source: source as SysboxSource, version, sha256, mirrorUrl, custom, file,
+        source: source as SysboxSource, version, sha256, mirrorUrl, custom, file, release,
         allowUnfixedOpenat2,
         removeOnDestroy: bool(c, `${key}.removeOnDestroy`, o.removeOnDestroy, false),
     };
@@ -490,17 +520,21 @@ function validateCapacity(c: Collector, raw: unknown): HostConfig["capacity"] {
     return { cpus, memoryBytes };
 }
 
-function validateRelease(c: Collector, raw: unknown): ReleaseConfig | undefined {
+function validateRelease(c: Collector, raw: unknown, secretKeys: ReadonlySet<string> = new Set()): ReleaseConfig | undefined {
     if (raw === undefined) return undefined;
     if (!isObj(raw)) {
-        c.add("release", `${show(raw)} must be an object { owner, repository, sysboxRef, archs }`);
+        c.add("release", `${show(raw)} must be an object { owner, repository, sysboxRef, version, archs }`);
         return undefined;
     }
-    unknownKeys(c, "release", raw, ["owner", "repository", "sysboxRef", "archs"]);
+    unknownKeys(c, "release", raw, ["owner", "repository", "branch", "sysboxRef", "archs", "version", "publish", "downloadBaseUrl", "token"]);
     const owner = str(c, "release.owner", raw.owner) ?? "";
-    if (!owner) c.add("release.owner", "missing; the GitHub user or organisation that owns the release repository");
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(owner)) {
+        c.add("release.owner", `${show(owner)} is not a GitHub user or organisation name`);
+    }
     const repository = str(c, "release.repository", raw.repository) ?? "";
     if (!/^[A-Za-z0-9._-]+$/.test(repository)) c.add("release.repository", `${show(repository)} is not a repository name`);
+    const branch = str(c, "release.branch", raw.branch, "main") ?? "main";
+    if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.includes("..")) c.add("release.branch", `${show(branch)} is not a branch name`);
     const sysboxRef = str(c, "release.sysboxRef", raw.sysboxRef) ?? "";
     if (!/^([0-9a-f]{40}|v\d+\.\d+\.\d+)$/.test(sysboxRef)) {
         c.add("release.sysboxRef", `${show(sysboxRef)} is not pinned; use a full 40-hex commit or a vX.Y.Z tag`);
@@ -513,7 +547,21 @@ function validateRelease(c: Collector, raw: unknown): ReleaseConfig | undefined 
             archs = raw.archs as Arch[];
         }
     }
-    return { owner, repository, sysboxRef, archs };
+    const version = str(c, "release.version", raw.version) ?? "";
+    if (!SEMVER_RE.test(version)) {
+        c.add("release.version", `${show(version)} is not a version; use what build-sysbox.sh stamps, e.g. "0.7.1+containai.20261124"`);
+    } else if (!versionAtLeast(version.replace(/[-+].*$/, ""), MIN_FIXED_SYSBOX)) {
+        c.add("release.version", `${version} is older than ${MIN_FIXED_SYSBOX}, which lacks the openat2 fix; build ${MIN_FIXED_SYSBOX} or later`);
+    }
+    const publish = bool(c, "release.publish", raw.publish, true);
+    const base = str(c, "release.downloadBaseUrl", raw.downloadBaseUrl,
+        `https://github.com/${owner}/${repository}/releases/download`) ?? "";
+    url(c, "release.downloadBaseUrl", base, secretKeys.has(`${NS}:release`), "is not an http(s) URL");
+    const token = str(c, "release.token", raw.token);
+    if (token !== undefined && !secretKeys.has(`${NS}:release`)) {
+        c.add("release.token", `is stored in plaintext; set it as a secret: pulumi config set --secret --path ${NS}:release.token <token>`);
+    }
+    return { owner, repository, branch, sysboxRef, archs, version, publish, downloadBaseUrl: base.replace(/\/+$/, ""), token };
 }
 
 /**
@@ -537,6 +585,6 @@ export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = ne
     const daemons = validateDaemons(c, raw.daemons);
     const agents = validateAgents(c, raw.agents, daemons, capacity);
     const operator = validateOperator(c, raw.operator);
-    const release = validateRelease(c, raw.release);
+    const release = validateRelease(c, raw.release, secretKeys);
     return { config: { ssh, capacity, engine, sysbox, daemons, agents, operator, release }, problems: c.problems, warnings: c.warnings };
 }

@@ -11,12 +11,22 @@ export const WORKFLOW_PATH = ".github/workflows/build-sysbox.yml";
 
 const script = (...lines: string[]): string => ["set -euo pipefail", ...lines].join("\n") + "\n";
 
-export function renderReleaseWorkflow(r: ReleaseConfig): string {
+/**
+ * The pinned ref is the repository's Actions variable SYSBOX_REF (managed by
+ * SysboxRelease); a manual dispatch may build another ref. A `sysbox-v<version>`
+ * tag stamps <version> and publishes into that tag's release.
+ */
+export function renderReleaseWorkflow(r: Pick<ReleaseConfig, "archs">): string {
     const workflow = {
         name: "build-sysbox",
-        on: { workflow_dispatch: {}, push: { tags: ["sysbox-v*"] } },
+        on: {
+            workflow_dispatch: {
+                inputs: { ref: { description: "sysbox ref to build (commit or vX.Y.Z); default: the SYSBOX_REF variable", required: false, type: "string" } },
+            },
+            push: { tags: ["sysbox-v*"] },
+        },
         permissions: { contents: "write" },
-        env: { SYSBOX_REF: r.sysboxRef },
+        env: { SYSBOX_REF: "${{ inputs.ref || vars.SYSBOX_REF }}" },
         jobs: {
             build: {
                 strategy: { "fail-fast": true, matrix: { include: r.archs.map((arch) => ({ arch, runner: RUNNER[arch] })) } },
@@ -27,7 +37,10 @@ export function renderReleaseWorkflow(r: ReleaseConfig): string {
                     {
                         name: "Build sysbox-ce at the pinned ref (required fixes checked, version stamped, fuse3)",
                         run: script(
-                            'bash scripts/build-sysbox.sh --ref "$SYSBOX_REF" --arch "${{ matrix.arch }}" --out out',
+                            'test -n "$SYSBOX_REF" || { echo "::error::no ref: set the SYSBOX_REF variable or the ref input"; exit 1; }',
+                            "version_args=()",
+                            'case "$GITHUB_REF_NAME" in sysbox-v*) version_args=(--version "${GITHUB_REF_NAME#sysbox-v}") ;; esac',
+                            'bash scripts/build-sysbox.sh --ref "$SYSBOX_REF" --arch "${{ matrix.arch }}" "${version_args[@]}" --out out',
                         ),
                     },
                     {
@@ -50,8 +63,13 @@ export function renderReleaseWorkflow(r: ReleaseConfig): string {
                             "sha256sum -c SHA256SUMS",
                             'tag="${GITHUB_REF_NAME}"',
                             'case "$tag" in sysbox-v*) ;; *) tag="sysbox-build-$(date -u +%Y%m%d)-${GITHUB_RUN_NUMBER}";; esac',
-                            'gh release create "$tag" --repo "$GITHUB_REPOSITORY" --title "$tag" \\',
-                            '  --notes "sysbox-ce built from nestybox/sysbox@$SYSBOX_REF" ./*.deb ./*.deb.sha256 SHA256SUMS',
+                            '# The release of a sysbox-v* tag may exist already (SysboxRelease creates it): add the assets to it.',
+                            'if gh release view "$tag" --repo "$GITHUB_REPOSITORY" >/dev/null 2>&1; then',
+                            '  gh release upload "$tag" --repo "$GITHUB_REPOSITORY" --clobber ./*.deb ./*.deb.sha256 SHA256SUMS',
+                            "else",
+                            '  gh release create "$tag" --repo "$GITHUB_REPOSITORY" --title "$tag" \\',
+                            '    --notes "sysbox-ce built from nestybox/sysbox@$SYSBOX_REF" ./*.deb ./*.deb.sha256 SHA256SUMS',
+                            "fi",
                         ),
                     },
                 ],

@@ -254,6 +254,10 @@ describe("program graph (mocks)", () => {
             for (const v of ["agents-alpha-home", "agents-alpha-docker"]) assert.equal(optsOf(v).retainOnDelete, true, v);
             assert.equal(optsOf("agents-alpha-container").deleteBeforeReplace, true);
             assert.equal(regs.find((r) => r.name === "agents-alpha-image")!.inputs.keepLocally, true);
+            // Ordered by data after the host's health check: nothing of an agent touches a host that is not converged.
+            assert.equal(regs.find((r) => r.name === "agents-alpha-host")!.inputs.env.AFTER, "host-health-id");
+            assert.equal(regs.find((r) => r.name === "agents-ssh-ports")!.inputs.after, "host-health-id");
+            assert.equal(regs.find((r) => r.name === "agents-alpha-running")!.inputs.env.CONTAINER_ID, "agents-alpha-container-id");
         });
 
         it("the container: sysbox-runc, systemd as PID 1, limits, labels, loopback SSH, volumes; the host key is a secret", async () => {

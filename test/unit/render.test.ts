@@ -119,11 +119,15 @@ describe("renderers (snapshots)", () => {
     });
 
     it("sysbox release workflow", () => {
-        const y = renderReleaseWorkflow({ owner: "acme", repository: "sysbox-builds", sysboxRef: "v0.7.1", archs: ["amd64", "arm64"] });
+        const y = renderReleaseWorkflow({ archs: ["amd64", "arm64"] });
         matchSnapshot("build-sysbox.yml", y);
-        assert.match(y, /SYSBOX_REF: v0\.7\.1/);
+        // The pinned ref is the repository's Actions variable (SysboxRelease manages it); a dispatch may override it.
+        assert.equal(YAML.parse(y).env.SYSBOX_REF, "${{ inputs.ref || vars.SYSBOX_REF }}");
+        assert.equal(YAML.parse(y).on.workflow_dispatch.inputs.ref.required, false);
+        assert.match(y, /version_args=\(--version "\$\{GITHUB_REF_NAME#sysbox-v\}"\)/);
+        assert.match(y, /gh release upload "\$tag" --repo "\$GITHUB_REPOSITORY" --clobber/);
         assert.match(y, /ubuntu-24\.04-arm/);
-        assert.match(y, /bash scripts\/build-sysbox\.sh --ref "\$SYSBOX_REF" --arch "\$\{\{ matrix\.arch \}\}" --out out/);
+        assert.match(y, /bash scripts\/build-sysbox\.sh --ref "\$SYSBOX_REF" --arch "\$\{\{ matrix\.arch \}\}" "\$\{version_args\[@\]\}" --out out/);
         // Built as data and written by the yaml package: it parses back to the intended structure.
         const wf = YAML.parse(y);
         assert.deepEqual(wf.on.push.tags, ["sysbox-v*"]);
@@ -143,7 +147,7 @@ describe("renderers (snapshots)", () => {
             const files: string[] = [];
             for (const archs of [["amd64", "arm64"], ["amd64"]] as Arch[][]) {
                 const file = path.join(dir, ".github", "workflows", `build-sysbox-${archs.join("-")}.yml`);
-                fs.writeFileSync(file, renderReleaseWorkflow({ owner: "acme", repository: "sysbox-builds", sysboxRef: "v0.7.1", archs }));
+                fs.writeFileSync(file, renderReleaseWorkflow({ archs }));
                 files.push(file);
             }
             const r = spawnSync(actionlint, ["-shellcheck", "shellcheck", "-no-color", ...files], { cwd: dir, encoding: "utf8" });

@@ -70,7 +70,7 @@ describe("stack config validation", () => {
     });
 
     it("unknown sysbox source", () => {
-        expectProblem({ ssh: SSH, sysbox: { source: "github" } }, "containai:sysbox.source", /"github" is not a known sysbox source; use upstream, custom or file/);
+        expectProblem({ ssh: SSH, sysbox: { source: "github" } }, "containai:sysbox.source", /"github" is not a known sysbox source; use upstream, custom, file or release/);
     });
 
     it("version not semver", () => {
