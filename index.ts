@@ -1,28 +1,55 @@
-// containai-infra: converge one machine (this stack) into a host for AI-agent
-// system containers. Configuration reference: docs/configuration.md.
+// containai-infra: one program, two kinds of stack.
+// - A host stack (containai:ssh set) converges one machine into a host for
+//   AI-agent system containers, and runs its agents.
+// - A release stack (containai:release and no containai:ssh) is the sysbox
+//   build pipeline; hosts consume it with containai:sysbox.source release.
+// Configuration reference: docs/configuration.md.
 import * as pulumi from "@pulumi/pulumi";
 import { Agents } from "./components/agent";
-import { ContainAIHost } from "./components/host";
-import { loadConfig } from "./components/config";
+import { ContainAIHost, sysboxFromRelease } from "./components/host";
+import { loadConfig, loadReleaseConfig, stackKind, SysboxConfig } from "./components/config";
+import { SysboxRelease } from "./components/release";
 
-// Validates the whole stack config and throws one error listing every problem
-// before a single resource is registered.
-const { config, connection, warnings } = loadConfig();
-for (const w of warnings) void pulumi.log.warn(`${w.key}: ${w.message}`);
+function warn(ws: { key: string; message: string }[]): void {
+    for (const w of ws) void pulumi.log.warn(`${w.key}: ${w.message}`);
+}
 
-const host = new ContainAIHost("host", { config, connection });
-// Agents start once the host's health check passed (daemons converged and answering).
-const agents = new Agents("agents", {
-    config, connection, facts: host.preflight.facts, hostReady: host.health.id,
-});
+function releaseStack(): Record<string, pulumi.Output<unknown>> {
+    const { release, token, warnings } = loadReleaseConfig();
+    warn(warnings);
+    const r = new SysboxRelease("release", { release, token });
+    return { sysbox: r.sysbox, assets: r.assets, status: r.status, tag: pulumi.output(r.tag) };
+}
 
-export const sysboxVersion = host.sysbox.version;
-export const daemons = host.daemons.map((d) => ({ unit: d.unit, socket: d.socket }));
-export const contexts = host.contexts.map((c) => c.endpoint);
-/** Per agent: SSH alias, port and pinned host key. */
-export const agentAccess = pulumi.all(agents.agents.map((a, i) => pulumi.all([a.sshPort, a.hostPublicKey]).apply(([port, key]) => ({
-    name: config.agents[i].name, alias: `${pulumi.getStack()}-${config.agents[i].name}`, sshPort: port, hostKey: key,
-}))));
-/** The operator's SSH config for the agents (`ssh -F` it, or set containai:operator.sshConfig to install it). */
-export const sshConfig = agents.sshConfig;
-export const sshKnownHosts = agents.knownHosts;
+function hostStack(): Record<string, pulumi.Output<unknown>> {
+    // Validates the whole stack config and throws one error listing every
+    // problem before a single resource is registered.
+    const { config, connection, warnings } = loadConfig();
+    warn(warnings);
+    let sysbox: pulumi.Input<SysboxConfig> = config.sysbox;
+    if (config.sysbox.source === "release" && config.sysbox.release) {
+        // Any backend: the release stack is read where this stack's state lives.
+        const ref = new pulumi.StackReference("sysbox-release", { name: config.sysbox.release.stack });
+        sysbox = ref.getOutput("sysbox").apply((o) => sysboxFromRelease(config.sysbox, o));
+    }
+    const host = new ContainAIHost("host", { config, connection, sysbox });
+    // Agents start once the host's health check passed (daemons converged and answering).
+    const agents = new Agents("agents", {
+        config, connection, facts: host.preflight.facts, hostReady: host.health.id,
+    });
+    return {
+        sysboxVersion: host.sysbox.version,
+        daemons: pulumi.output(host.daemons.map((d) => ({ unit: d.unit, socket: d.socket }))),
+        contexts: pulumi.output(host.contexts.map((c) => c.endpoint)),
+        /** Per agent: SSH alias, port and pinned host key. */
+        agentAccess: pulumi.all(agents.agents.map((a, i) => pulumi.all([a.sshPort, a.hostPublicKey]).apply(([port, key]) => ({
+            name: config.agents[i].name, alias: `${pulumi.getStack()}-${config.agents[i].name}`, sshPort: port, hostKey: key,
+        })))),
+        /** The operator's SSH config for the agents (`ssh -F` it, or set containai:operator.sshConfig to install it). */
+        sshConfig: agents.sshConfig,
+        sshKnownHosts: agents.knownHosts,
+    };
+}
+
+const outputs = stackKind() === "release" ? releaseStack() : hostStack();
+export = outputs;

@@ -76,10 +76,23 @@ host_lock() {
   exec 9<"$CONTAINAI_LOCK"
   quick=$(( timeout < 5 ? timeout : 5 ))
   # Steps of one run wait for each other briefly and silently.
-  flock -w "$quick" 9 && return 0
-  holders=$(lslocks -n -o PID,PATH 2>/dev/null | awk -v f="$CONTAINAI_LOCK" '$2 == f {print $1}' | sort -u \
-    | while read -r pid; do printf '%s (%s) ' "$pid" "$(ps -o args= -p "$pid" 2>/dev/null | cut -c1-60)"; done)
-  warn "the host lock $CONTAINAI_LOCK is held${holders:+ by PID }${holders% }: another step of this run, another" \
-    "pulumi run on this host, or one whose CLI was killed is changing it; waiting up to ${timeout}s (docs/operations.md)"
+  if flock -w "$quick" 9; then _lock_owned; return 0; fi
+  holders=$(lslocks -n -o PID,PATH 2>/dev/null | awk -v f="$CONTAINAI_LOCK" '$2 == f {print $1}' | sort -u)
+  owner=$(cut -d' ' -f1 "$CONTAINAI_LOCK.owner" 2>/dev/null || true)
+  if [ -n "$owner" ] && printf '%s\n' "$holders" | grep -qx "$owner"; then
+    # Another containai step holds it (a sibling of this run, e.g. an image
+    # load, or another run): wait in line, without a warning.
+    echo "waiting for the host lock (held by containai step PID $owner)" >&2
+  else
+    warn "the host lock $CONTAINAI_LOCK is held${holders:+ by PID }$(for pid in $holders; do printf '%s (%s) ' "$pid" "$(ps -o args= -p "$pid" 2>/dev/null | cut -c1-60)"; done): another pulumi run on this host, one whose CLI was killed, or another program is changing it; waiting up to ${timeout}s (docs/operations.md)"
+  fi
   flock -w "$(( timeout - quick ))" 9 || die "gave up after ${timeout}s waiting for the host lock $CONTAINAI_LOCK; find the other run (another pulumi up on this host's stack, or a killed one: 'pulumi cancel' on its stack), let it finish, then retry" 6
+  _lock_owned
+}
+
+# Record who holds the lock (this script's shell), so a waiting containai step
+# can tell a sibling from a foreign holder. Best effort (the login user may
+# not be able to write it).
+_lock_owned() {
+  { printf '%s containai-step\n' "$$" > "$CONTAINAI_LOCK.owner"; } 2>/dev/null || true
 }

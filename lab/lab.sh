@@ -144,8 +144,23 @@ hostssh() {
 # Known hosts cover 1..16 whatever is running, so every suite shares one file.
 KNOWN_MAX=16
 
+# Every systemd (lab hosts, agents) takes inotify instances from the same
+# user (no user namespaces under runc); the kernel default of 128 runs out
+# with ~15 of them. Real sysbox hosts raise these limits too (the package's
+# 99-sysbox-sysctl.conf). Raised on this machine, never lowered.
+inotify_limits() {
+  local k v
+  for kv in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576; do
+    k=${kv%%=*}; v=${kv#*=}
+    if [ "$(sysctl -n "$k" 2>/dev/null || echo 0)" -lt "$v" ]; then
+      sysctl -qw "$kv" 2>/dev/null || log "cannot raise $k (many systemd containers may fail to boot)"
+    fi
+  done
+}
+
 hosts() {
   [ "$#" -gt 0 ] || die "hosts: name at least one host index"
+  inotify_limits
   image
   known_hosts "$KNOWN_MAX"
   for i in "$@"; do start_host "$i"; done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build (once) the lab build of the docker provider plugin and register it in a
-# shared plugin cache. Called by scripts/toolchain.sh; prints nothing on stdout.
+# Build (once) the lab builds of the docker and github provider plugins and
+# register them in a shared plugin cache. Called by scripts/toolchain.sh; prints nothing on stdout.
 #
 # Why a lab build: the official pulumi-resource-docker cannot be downloaded here
 # (no GitHub, no get.pulumi.com) and its Go module is refused by the module
@@ -22,6 +22,9 @@ TF_SDK_REPLACE=github.com/pulumi/terraform-plugin-sdk/v2@v2.0.0-20260318212141-5
 DOCKER_UPSTREAM=github.com/kreuzwerker/terraform-provider-docker
 DOCKER_UPSTREAM_VERSION=v0.0.0-20260916201441-96d331c98ff4
 DOCKER_MODULE=github.com/terraform-providers/terraform-provider-docker   # what its go.mod declares
+GITHUB_UPSTREAM=github.com/integrations/terraform-provider-github/v6
+GITHUB_UPSTREAM_VERSION=v6.13.0   # what pulumi-github 6.15.0 pins
+TF_EXEC_REPLACE=github.com/hashicorp/terraform-exec@v0.15.0
 
 log() { echo "plugins: $*" >&2; }
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
@@ -71,6 +74,27 @@ NODE
   mv "$out.tmp" "$out"
 }
 
+build_github() {
+  local ver=$1 out=$2 w
+  w=$(mktemp -d)
+  trap 'rm -rf "$w"' RETURN
+  log "building lab github plugin v$ver ($GITHUB_UPSTREAM@$GITHUB_UPSTREAM_VERSION, bridge $BRIDGE; first run: several minutes)"
+  cp "$here/scripts/plugins/github/main.go" "$w/main.go"
+  (
+    cd "$w"
+    go mod init local/pulumi-resource-github >/dev/null 2>&1
+    go mod edit -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$TF_SDK_REPLACE" \
+      -replace="github.com/hashicorp/terraform-exec=$TF_EXEC_REPLACE" \
+      -require="$GITHUB_UPSTREAM@$GITHUB_UPSTREAM_VERSION" \
+      -require="github.com/pulumi/pulumi-terraform-bridge/v3@$BRIDGE" \
+      -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_GO" \
+      -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_GO"
+    go mod tidy -e >&2 2>"$w/tidy.log" || true
+    go build -trimpath -ldflags "-s -w -X main.Version=$ver" -o "$out.tmp" . >&2
+  )
+  mv "$out.tmp" "$out"
+}
+
 register() {   # name version binary
   local home=${CONTAINAI_PLUGIN_HOME:-$cache/pulumi-home} dir
   dir="$home/plugins/resource-$1-v$2"
@@ -86,3 +110,11 @@ bin="$cache/plugins/$key/pulumi-resource-docker"
 mkdir -p "$(dirname "$bin")"
 [ -x "$bin" ] || build_docker "$DV" "$bin"
 register docker "$DV" "$bin"
+
+GV=$(sdk_version github)
+src_sum=$(sha256sum "$here/scripts/plugins/github/main.go" | cut -c1-12)
+key="github-v$GV-$(go env GOOS)-$(go env GOARCH)-$src_sum"
+bin="$cache/plugins/$key/pulumi-resource-github"
+mkdir -p "$(dirname "$bin")"
+[ -x "$bin" ] || build_github "$GV" "$bin"
+register github "$GV" "$bin"

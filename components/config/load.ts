@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../host/remote";
-import { checkConfig, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, SshConfig } from "./schema";
+import { checkConfig, checkReleaseStack, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, ReleaseConfig, SshConfig } from "./schema";
 import { publicKeyProblem } from "./checks";
 
 const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "operator", "release"];
@@ -156,6 +156,27 @@ export class ConfigRunError extends pulumi.RunError {
     constructor(public readonly problems: ConfigProblem[]) {
         super(new ConfigError(problems).message);
     }
+}
+
+/**
+ * Which program a stack runs: a release stack (SysboxRelease) has
+ * containai:release and no containai:ssh; every other stack is a host.
+ */
+export function stackKind(raw: RawConfig = readRawConfig().raw): "host" | "release" {
+    return raw.release !== undefined && raw.ssh === undefined ? "release" : "host";
+}
+
+/** A release stack's config, validated (every problem at once), with the token as a secret. */
+export function loadReleaseConfig(env: NodeJS.ProcessEnv = process.env): { release: ReleaseConfig; token?: pulumi.Output<string>; warnings: ConfigProblem[] } {
+    const { raw, secretKeys } = readRawConfig();
+    const { release, problems, warnings } = checkReleaseStack(raw, secretKeys);
+    if (problems.length > 0 || !release) throw new ConfigRunError(problems);
+    const token = release.token ?? env.GITHUB_TOKEN;
+    if (release.publish && token === undefined) {
+        warnings.push({ key: `${NS}:release.token`, message: "not set and no GITHUB_TOKEN: preview works, but writing the " +
+            "repository will fail; set it with pulumi config set --secret --path containai:release.token <token> (scopes repo, workflow)" });
+    }
+    return { release: { ...release, token: undefined }, token: token === undefined ? undefined : pulumi.secret(token), warnings };
 }
 
 /** Validate everything; throw a ConfigRunError with ALL problems, or return. */

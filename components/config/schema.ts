@@ -102,7 +102,8 @@ export interface DaemonConfig {
 
 
 export interface ReleaseConfig {
-    owner: string;
+    /** GitHub user or organisation; unset: the token's own user. */
+    owner?: string;
     repository: string;
     /** Branch the workflow and build script are committed to. */
     branch: string;
@@ -112,8 +113,8 @@ export interface ReleaseConfig {
     version: string;
     /** Manage the repository files, the Actions variable and the GitHub release (false: index an existing release). */
     publish: boolean;
-    /** Where the release's assets are downloaded from: <base>/<tag>/<file>. */
-    downloadBaseUrl: string;
+    /** Where the release's assets are downloaded from: <base>/<tag>/<file> (default: the GitHub release's own). */
+    downloadBaseUrl?: string;
     /** GitHub token (secret; needs the `workflow` scope to write workflows). Default: $GITHUB_TOKEN. */
     token?: string;
 }
@@ -527,8 +528,8 @@ function validateRelease(c: Collector, raw: unknown, secretKeys: ReadonlySet<str
         return undefined;
     }
     unknownKeys(c, "release", raw, ["owner", "repository", "branch", "sysboxRef", "archs", "version", "publish", "downloadBaseUrl", "token"]);
-    const owner = str(c, "release.owner", raw.owner) ?? "";
-    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(owner)) {
+    const owner = str(c, "release.owner", raw.owner);
+    if (owner !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(owner)) {
         c.add("release.owner", `${show(owner)} is not a GitHub user or organisation name`);
     }
     const repository = str(c, "release.repository", raw.repository) ?? "";
@@ -554,14 +555,29 @@ function validateRelease(c: Collector, raw: unknown, secretKeys: ReadonlySet<str
         c.add("release.version", `${version} is older than ${MIN_FIXED_SYSBOX}, which lacks the openat2 fix; build ${MIN_FIXED_SYSBOX} or later`);
     }
     const publish = bool(c, "release.publish", raw.publish, true);
-    const base = str(c, "release.downloadBaseUrl", raw.downloadBaseUrl,
-        `https://github.com/${owner}/${repository}/releases/download`) ?? "";
-    url(c, "release.downloadBaseUrl", base, secretKeys.has(`${NS}:release`), "is not an http(s) URL");
+    let base = str(c, "release.downloadBaseUrl", raw.downloadBaseUrl);
+    if (base !== undefined) url(c, "release.downloadBaseUrl", base, secretKeys.has(`${NS}:release`), "is not an http(s) URL");
+    else if (!publish && owner !== undefined) base = `https://github.com/${owner}/${repository}/releases/download`;
+    else if (!publish) c.add("release.downloadBaseUrl", "missing: with publish false, name where the release's assets are (or set release.owner for github.com)");
     const token = str(c, "release.token", raw.token);
     if (token !== undefined && !secretKeys.has(`${NS}:release`)) {
         c.add("release.token", `is stored in plaintext; set it as a secret: pulumi config set --secret --path ${NS}:release.token <token>`);
     }
-    return { owner, repository, branch, sysboxRef, archs, version, publish, downloadBaseUrl: base.replace(/\/+$/, ""), token };
+    return { owner, repository, branch, sysboxRef, archs, version, publish, downloadBaseUrl: base?.replace(/\/+$/, ""), token };
+}
+
+/** A release stack: containai:release only (it builds sysbox; it converges no host). */
+export function checkReleaseStack(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()):
+    { release?: ReleaseConfig; problems: ConfigProblem[]; warnings: ConfigProblem[] } {
+    const c = new Collector();
+    for (const k of Object.keys(raw) as (keyof RawConfig)[]) {
+        if (k !== "release" && raw[k] !== undefined) {
+            c.add(k, "a release stack (containai:release, no containai:ssh) builds sysbox and converges no host; " +
+                "put host settings in a host stack, which consumes this one with sysbox.source release");
+        }
+    }
+    const release = validateRelease(c, raw.release, secretKeys);
+    return { release, problems: c.problems, warnings: c.warnings };
 }
 
 /**
@@ -585,6 +601,10 @@ export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = ne
     const daemons = validateDaemons(c, raw.daemons);
     const agents = validateAgents(c, raw.agents, daemons, capacity);
     const operator = validateOperator(c, raw.operator);
-    const release = validateRelease(c, raw.release, secretKeys);
+    if (raw.release !== undefined) {
+        c.add("release", "belongs in a release stack of its own (containai:release and no containai:ssh); " +
+            "this host stack can consume it with sysbox.source release and sysbox.release.stack <that stack> (docs/sysbox-builds.md)");
+    }
+    const release = validateRelease(new Collector(), raw.release, secretKeys);
     return { config: { ssh, capacity, engine, sysbox, daemons, agents, operator, release }, problems: c.problems, warnings: c.warnings };
 }

@@ -22,7 +22,8 @@ export const MIN_FREE_MB = 2048;
 
 export interface PreflightArgs {
     connection: pulumi.Input<Connection>;
-    sysbox: SysboxConfig;
+    /** Known at once, or (sysbox.source release) once the release stack's outputs are read. */
+    sysbox: pulumi.Input<SysboxConfig>;
     /** The isolated daemons: their bridges and data-roots are checked against the host. */
     daemons: DaemonConfig[];
 }
@@ -35,22 +36,21 @@ export class Preflight extends pulumi.ComponentResource {
     public readonly facts: pulumi.Output<Record<string, string>>;
     constructor(name: string, args: PreflightArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:Preflight", name, {}, opts);
-        const s = args.sysbox;
-        const version = s.source === "custom" && s.custom ? s.custom.version
-            : s.source === "file" && s.file ? s.file.version : s.version;
         const check = new PreflightCheck(`${name}-check`, {
             connection: args.connection,
             probeScript: hostScript("preflight-probe.sh"),
-            policy: {
-                sysboxVersion: version,
+            policy: pulumi.output(args.sysbox).apply((s) => ({
+                sysboxVersion: s.source === "custom" && s.custom ? s.custom.version
+                    : s.source === "file" && s.file ? s.file.version : s.version,
                 allowUnfixedOpenat2: s.allowUnfixedOpenat2,
                 checksumArches: checksumArches(s),
-                checksumKey: s.source === "custom" ? `${NS}:sysbox.custom.sha256` : `${NS}:sysbox.sha256`,
+                checksumKey: s.release ? `the release stack ${s.release.stack} (${NS}:sysbox.release.stack): its sysbox output's sha256`
+                    : s.source === "custom" ? `${NS}:sysbox.custom.sha256` : `${NS}:sysbox.sha256`,
                 minFreeMb: MIN_FREE_MB,
                 bridges: args.daemons.map((d, i) => ({ key: `${NS}:daemons[${i}].bridge.cidr`, name: d.bridge.name, cidr: d.bridge.cidr })),
                 dataRoots: args.daemons.map((d, i) => ({ key: `${NS}:daemons[${i}].dataRoot`, path: d.dataRoot })),
                 ownConfigFiles: args.daemons.map((d) => d.configFile),
-            },
+            })),
         }, { parent: this });
         this.facts = check.facts.apply((f) => ({ ...f }) as Record<string, string>);
         this.arch = check.facts.apply((f) => f.arch as Arch);
@@ -97,7 +97,7 @@ export class DockerEngine extends pulumi.ComponentResource {
 
 export interface SysboxPackageArgs {
     connection: pulumi.Input<Connection>;
-    sysbox: SysboxConfig;
+    sysbox: pulumi.Input<SysboxConfig>;
     arch: pulumi.Input<Arch>;
     apparmorDropin: pulumi.Input<boolean>;
     apparmorDacOverride: pulumi.Input<boolean>;
@@ -114,23 +114,28 @@ export class SysboxPackage extends pulumi.ComponentResource {
     public readonly ready: pulumi.Output<string>;
     constructor(name: string, args: SysboxPackageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:host:SysboxPackage", name, {}, opts);
-        if (args.sysbox.source === "custom" && !args.sysbox.custom) {
-            throw new pulumi.RunError("SysboxPackage: source is custom but no custom release is configured");
-        }
-        const candidates = pulumi.output(args.arch).apply((arch) => sysboxCandidates(args.sysbox, arch));
-        const plainEnv = pulumi.all([candidates, args.apparmorDropin, args.apparmorDacOverride, args.after])
-            .apply(([cands, dropin, dac, after]) => ({
+        const sysbox = pulumi.output(args.sysbox).apply((s) => {
+            if (s.source === "custom" && !s.custom) {
+                throw new pulumi.RunError("SysboxPackage: source is custom but no custom release is configured");
+            }
+            return s;
+        });
+        const candidates = pulumi.all([sysbox, args.arch]).apply(([s, arch]) => sysboxCandidates(s as SysboxConfig, arch));
+        const plainEnv = pulumi.all([candidates, args.apparmorDropin, args.apparmorDacOverride, args.after, sysbox])
+            .apply(([cands, dropin, dac, after, s]) => ({
                 SYSBOX_CANDIDATES: cands.map((c) => `${c.url} ${c.sha256} ${c.label} ${c.version}`).join("\n"),
                 AGENT_SOCKETS: args.agentSockets.join(" "),
                 APPARMOR_DROPIN: dropin ? renderApparmorFusermount3(dac) : "",
-                SYSBOX_REMOVE: args.sysbox.removeOnDestroy ? "1" : "0",
+                SYSBOX_REMOVE: s.removeOnDestroy ? "1" : "0",
                 AFTER: after,
             }));
         // A mirror or custom URL with user:password@ (accepted only from a
-        // secret config value) keeps the whole env secret in state and plans.
-        const s = args.sysbox;
-        const credentials = [s.mirrorUrl, s.custom?.urlTemplate].some((u) => u !== undefined && hasUserinfo(u));
-        const env = credentials ? pulumi.secret(plainEnv) : plainEnv;
+        // secret config value, or a secret output of a release stack) keeps
+        // the whole env secret in state and plans.
+        const env = sysbox.apply((s) => {
+            const credentials = [s.mirrorUrl, s.custom?.urlTemplate].some((u) => u !== undefined && hasUserinfo(u));
+            return credentials ? pulumi.secret(plainEnv) : plainEnv;
+        });
         const state = new HostState(`${name}-install`, {
             connection: args.connection,
             label: "sysbox",
@@ -263,6 +268,8 @@ export class DockerContext extends pulumi.ComponentResource {
 
 export interface ContainAIHostArgs {
     config: HostConfig;
+    /** The sysbox to install when it is not known at once (sysbox.source release); default config.sysbox. */
+    sysbox?: pulumi.Input<SysboxConfig>;
     connection: pulumi.Input<Connection>;
 }
 
@@ -277,7 +284,8 @@ export class ContainAIHost extends pulumi.ComponentResource {
         super("containai:host:Host", name, {}, opts);
         const c = args.config;
         if (c.daemons.length === 0) throw new pulumi.RunError("ContainAIHost: at least one daemon instance is required");
-        this.preflight = new Preflight(`${name}-preflight`, { connection: args.connection, sysbox: c.sysbox, daemons: c.daemons },
+        const sysbox = args.sysbox ?? c.sysbox;
+        this.preflight = new Preflight(`${name}-preflight`, { connection: args.connection, sysbox, daemons: c.daemons },
             { parent: this });
         const gate = this.preflight.facts.apply((f) => `preflight:${f.kernel}`);
         const engine = new DockerEngine(`${name}-engine`, {
@@ -285,7 +293,7 @@ export class ContainAIHost extends pulumi.ComponentResource {
         }, { parent: this });
         this.sysbox = new SysboxPackage(`${name}-sysbox`, {
             connection: args.connection,
-            sysbox: c.sysbox,
+            sysbox,
             arch: this.preflight.arch,
             apparmorDropin: this.preflight.apparmorDropin,
             apparmorDacOverride: this.preflight.apparmorDacOverride,

@@ -1,4 +1,4 @@
 // Host convergence: components, compatibility rules, sysbox source selection.
 export * from "./components";
 export { evaluate, HostFacts, Policy, Verdict, DISTRO_MIN_KERNEL, networkRefusals } from "./rules";
-export { Candidate, sysboxCandidates, checksumArches } from "./sysboxSource";
+export { Candidate, sysboxCandidates, checksumArches, sysboxFromRelease } from "./sysboxSource";

@@ -43,3 +43,31 @@ export function sysboxCandidates(s: SysboxConfig, arch: Arch): Candidate[] {
 export function checksumArches(s: SysboxConfig): Arch[] {
     return (["amd64", "arm64"] as Arch[]).filter((a) => sysboxCandidates(s, a).length > 0);
 }
+
+/**
+ * A host's sysbox from a release stack's `sysbox` output (SysboxRelease):
+ * the release's custom .debs and checksums, with this host's own settings
+ * (fallback, mirror, removeOnDestroy, openat2 rule). Throws an operator
+ * message naming the key when the output is not a release.
+ */
+export function sysboxFromRelease(host: SysboxConfig, output: unknown): SysboxConfig {
+    const stack = host.release?.stack ?? "?";
+    const bad = (why: string): Error => {
+        const e = new Error(`containai:sysbox.release.stack: the stack ${stack} ${why}; point it at a release stack ` +
+            "(one whose config has containai:release) that has run `pulumi up`");
+        e.stack = "";
+        return e;
+    };
+    const o = output as { source?: unknown; custom?: { urlTemplate?: unknown; version?: unknown; sha256?: unknown } } | undefined;
+    if (!o || o.source !== "custom" || !o.custom) throw bad("has no sysbox release output");
+    const { urlTemplate, version, sha256 } = o.custom;
+    if (typeof urlTemplate !== "string" || typeof version !== "string" || typeof sha256 !== "object" || sha256 === null) {
+        throw bad("exports a sysbox output of another shape");
+    }
+    const sums = sha256 as Partial<Record<Arch, string>>;
+    return {
+        ...host,
+        source: "custom",
+        custom: { urlTemplate, version, sha256: sums, fallbackToUpstream: host.release?.fallbackToUpstream ?? true },
+    };
+}

@@ -87,7 +87,8 @@ export class Stack {
     readonly dir: string;
     readonly env: NodeJS.ProcessEnv;
     readonly configFile: string;
-    constructor(readonly name: string, config: Record<string, unknown>) {
+    /** `backend`: a file-backend directory shared with other stacks (StackReference between them). */
+    constructor(readonly name: string, config: Record<string, unknown>, opts: { backend?: string } = {}) {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
         const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
         project.main = path.join(ROOT, project.main ?? "dist/index.js");
@@ -108,7 +109,7 @@ export class Stack {
         this.env = {
             ...vars,
             PULUMI_HOME: path.join(this.dir, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(this.dir, "state")}`,
+            PULUMI_BACKEND_URL: `file://${opts.backend ?? path.join(this.dir, "state")}`,
             PULUMI_CONFIG_PASSPHRASE: "e2e-lab-passphrase",
         };
         this.configFile = path.join(this.dir, `Pulumi.${name}.yaml`);

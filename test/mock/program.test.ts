@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { projectRoot } from "../helpers";
+import { renderReleaseWorkflow } from "../../components/render/workflow";
 import { after, describe, it } from "mocha";
 
 describe("program graph (mocks)", () => {
@@ -32,6 +33,11 @@ describe("program graph (mocks)", () => {
                     state.publicKey = `ssh-ed25519 AAAA${args.inputs.agent}`;
                 }
                 if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${args.inputs.name}`;
+                if (args.type === "github:index/release:Release") state.htmlUrl = `https://github.com/acme/${args.inputs.repository}/releases/tag/${args.inputs.tagName}`;
+                if (args.name.endsWith("-checksums")) {
+                    state.status = "published";
+                    state.sha256 = { amd64: "a".repeat(64), arm64: "b".repeat(64) };
+                }
                 regs.push({ type: args.type, name: args.name, inputs: args.inputs });
                 return { id: `${args.name}-id`, state };
             },
@@ -304,6 +310,47 @@ describe("program graph (mocks)", () => {
         it("no agents: nothing agent-related is registered", async () => {
             const { regs } = await runProgram({ ssh: baseSsh }, ["containai:ssh"]);
             assert.deepEqual(regs.filter((r) => /docker:|containai:agent:Agent$|ssh-ports/.test(r.type + r.name)).map((r) => r.name), []);
+        });
+    });
+
+    describe("release stack", () => {
+        const REL = { owner: "acme", repository: "sysbox-builds", sysboxRef: "v0.7.1", version: "0.7.2" };
+
+        it("a stack with containai:release and no ssh is a release stack: workflow, script, variable, release, checksums", async () => {
+            const { regs, seen, error } = await runProgram({ release: { ...REL, token: "ghp_secret" } }, ["containai:release"]);
+            assert.equal(error, undefined, String(error));
+            const types = regs.map((r) => `${r.type}::${r.name}`);
+            for (const want of [
+                "containai:release:SysboxRelease::release",
+                "pulumi:providers:github::release-github",
+                "pulumi-nodejs:dynamic:Resource::release-token-scopes",
+                "github:index/repositoryFile:RepositoryFile::release-workflow",
+                "github:index/repositoryFile:RepositoryFile::release-script",
+                "github:index/actionsVariable:ActionsVariable::release-ref",
+                "github:index/release:Release::release-release",
+                "pulumi-nodejs:dynamic:Resource::release-checksums",
+            ]) {
+                assert.ok(types.includes(want), `${want} not registered; got:\n${types.join("\n")}`);
+            }
+            assert.ok(!types.some((t) => t.startsWith("containai:host:")), "a release stack converges no host");
+            const get = (n: string): Reg => regs.find((r) => r.name === n)!;
+            assert.equal(get("release-workflow").inputs.file, ".github/workflows/build-sysbox.yml");
+            assert.equal(get("release-workflow").inputs.content, renderReleaseWorkflow({ archs: ["amd64", "arm64"] }));
+            assert.equal(get("release-script").inputs.content, fs.readFileSync(path.join(projectRoot(), "scripts", "build-sysbox.sh"), "utf8"));
+            assert.deepEqual([get("release-ref").inputs.variableName, get("release-ref").inputs.value], ["SYSBOX_REF", "v0.7.1"]);
+            assert.deepEqual([get("release-release").inputs.tagName, get("release-release").inputs.targetCommitish], ["sysbox-v0.7.2", "main"]);
+            assert.equal(get("release-checksums").inputs.baseUrl, "https://github.com/acme/sysbox-builds/releases/download");
+            // The token is a secret wherever it goes.
+            const tok = seen.find((x) => x.name === "release-github")!.props.token;
+            assert.equal(await (tok as any).isSecret, true);
+            assert.equal(await (seen.find((x) => x.name === "release-token-scopes")!.props.token as any).isSecret, true);
+        });
+
+        it("publish false indexes an existing release: no GitHub resources, the same outputs", async () => {
+            const { regs, error } = await runProgram({ release: { ...REL, publish: false, downloadBaseUrl: "http://mirror.example/rel" } });
+            assert.equal(error, undefined, String(error));
+            assert.deepEqual(regs.filter((r) => r.type.startsWith("github:") || r.type.includes("providers:github")).map((r) => r.name), []);
+            assert.equal(regs.find((r) => r.name === "release-checksums")!.inputs.baseUrl, "http://mirror.example/rel");
         });
     });
 });

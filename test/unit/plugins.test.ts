@@ -35,6 +35,13 @@ describe("lab docker plugin: names match the @pulumi/docker SDK", () => {
         assert.match(read("provider.d.ts"), /^\s+registryAuth\?: pulumi\.Input/m);
     });
 
+    it("the github wrapper's data-source token is the SDK's", () => {
+        const gmain = fs.readFileSync(path.join(root, "scripts", "plugins", "github", "main.go"), "utf8");
+        assert.match(gmain, /"github_app": \{Tok: tokens\.ModuleMember\("github:index\/getGithubApp:getGithubApp"\)\}/);
+        const gsdk = fs.readFileSync(path.join(root, "node_modules", "@pulumi", "github", "getGithubApp.js"), "utf8");
+        assert.match(gsdk, /invoke\("github:index\/getGithubApp:getGithubApp"/);
+    });
+
     it("the plugin is stamped with the SDK's plugin version", () => {
         const sh = fs.readFileSync(path.join(root, "scripts", "plugins.sh"), "utf8");
         assert.match(sh, /-X main\.Version=\$ver/);

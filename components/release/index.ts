@@ -1,0 +1,4 @@
+// The sysbox release pipeline as code (SysboxRelease) and its helpers.
+export * from "./checksums";
+export * from "./release";
+export * from "./scope";
