@@ -28,7 +28,7 @@ TF_EXEC_REPLACE=github.com/hashicorp/terraform-exec@v0.15.0
 
 log() { echo "plugins: $*" >&2; }
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
-export GONOSUMDB=${GONOSUMDB:-github.com/pulumi,github.com/kreuzwerker,github.com/terraform-providers,github.com/bored-engineer}
+export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi,github.com/kreuzwerker,github.com/terraform-providers,github.com/bored-engineer"
 
 sdk_version() { node -p "require('$here/node_modules/@pulumi/$1/package.json').pulumi.version"; }
 
