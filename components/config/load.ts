@@ -9,7 +9,7 @@ import type { Connection } from "../host/remote";
 import { checkConfig, checkReleaseStack, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, ReleaseConfig, SshConfig } from "./schema";
 import { publicKeyProblem } from "./checks";
 
-const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "operator", "release"];
+const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "operator", "release", "fleet"];
 
 export function expandHome(p: string): string {
     return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;

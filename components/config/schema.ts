@@ -129,6 +129,8 @@ export interface HostConfig {
     agents: AgentConfig[];
     operator: OperatorConfig;
     release?: ReleaseConfig;
+    /** The stack's rollout group (npm run rollout -- --group <group>). */
+    fleet: { group?: string };
 }
 
 /** The raw stack config values (each a top-level key under `containai:`). */
@@ -141,6 +143,8 @@ export interface RawConfig {
     agents?: unknown;
     operator?: unknown;
     release?: unknown;
+    /** Read by the rollout command (fleet/rollout.ts), validated here. */
+    fleet?: unknown;
 }
 
 
@@ -566,12 +570,24 @@ function validateRelease(c: Collector, raw: unknown, secretKeys: ReadonlySet<str
     return { owner, repository, branch, sysboxRef, archs, version, publish, downloadBaseUrl: base?.replace(/\/+$/, ""), token };
 }
 
+function validateFleet(c: Collector, raw: unknown): { group?: string } {
+    if (raw === undefined) return {};
+    if (!isObj(raw)) {
+        c.add("fleet", `${show(raw)} must be an object { group }`);
+        return {};
+    }
+    unknownKeys(c, "fleet", raw, ["group"]);
+    const group = str(c, "fleet.group", raw.group);
+    if (group !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(group)) c.add("fleet.group", `${show(group)} is not a group name (letters, digits, _ . -)`);
+    return { group };
+}
+
 /** A release stack: containai:release only (it builds sysbox; it converges no host). */
 export function checkReleaseStack(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()):
     { release?: ReleaseConfig; problems: ConfigProblem[]; warnings: ConfigProblem[] } {
     const c = new Collector();
     for (const k of Object.keys(raw) as (keyof RawConfig)[]) {
-        if (k !== "release" && raw[k] !== undefined) {
+        if (k !== "release" && k !== "fleet" && raw[k] !== undefined) {
             c.add(k, "a release stack (containai:release, no containai:ssh) builds sysbox and converges no host; " +
                 "put host settings in a host stack, which consumes this one with sysbox.source release");
         }
@@ -601,10 +617,11 @@ export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = ne
     const daemons = validateDaemons(c, raw.daemons);
     const agents = validateAgents(c, raw.agents, daemons, capacity);
     const operator = validateOperator(c, raw.operator);
+    const fleet = validateFleet(c, raw.fleet);
     if (raw.release !== undefined) {
         c.add("release", "belongs in a release stack of its own (containai:release and no containai:ssh); " +
             "this host stack can consume it with sysbox.source release and sysbox.release.stack <that stack> (docs/sysbox-builds.md)");
     }
     const release = validateRelease(new Collector(), raw.release, secretKeys);
-    return { config: { ssh, capacity, engine, sysbox, daemons, agents, operator, release }, problems: c.problems, warnings: c.warnings };
+    return { config: { ssh, capacity, engine, sysbox, daemons, agents, operator, release, fleet }, problems: c.problems, warnings: c.warnings };
 }

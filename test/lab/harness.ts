@@ -87,9 +87,12 @@ export class Stack {
     readonly dir: string;
     readonly env: NodeJS.ProcessEnv;
     readonly configFile: string;
-    /** `backend`: a file-backend directory shared with other stacks (StackReference between them). */
-    constructor(readonly name: string, config: Record<string, unknown>, opts: { backend?: string } = {}) {
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
+    /**
+     * `backend`: a file-backend directory shared with other stacks (StackReference between them).
+     * `projectDir`: a project directory shared with other stacks (a fleet: one workspace, many stack files).
+     */
+    constructor(readonly name: string, config: Record<string, unknown>, opts: { backend?: string; projectDir?: string } = {}) {
+        this.dir = opts.projectDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
         const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
         project.main = path.join(ROOT, project.main ?? "dist/index.js");
         delete project.backend;
@@ -102,10 +105,12 @@ export class Stack {
             const m = /^export ([A-Z_]+)="?(.*?)"?$/.exec(line);
             if (m) vars[m[1]] = m[2].replace("$PATH", process.env.PATH ?? "");
         }
-        fs.mkdirSync(path.join(this.dir, "state"));
-        // Provider plugins (the lab build of the docker plugin) from the shared cache.
-        fs.mkdirSync(path.join(this.dir, "home"));
-        fs.symlinkSync(path.join(CACHE, "pulumi-home", "plugins"), path.join(this.dir, "home", "plugins"));
+        fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
+        // Provider plugins (the lab builds of the docker and github plugins) from the shared cache.
+        fs.mkdirSync(path.join(this.dir, "home"), { recursive: true });
+        if (!fs.existsSync(path.join(this.dir, "home", "plugins"))) {
+            fs.symlinkSync(path.join(CACHE, "pulumi-home", "plugins"), path.join(this.dir, "home", "plugins"));
+        }
         this.env = {
             ...vars,
             PULUMI_HOME: path.join(this.dir, "home"),
