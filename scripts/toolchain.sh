@@ -13,7 +13,8 @@
 #                            is built from the last sdk/v3 release that still carried
 #                            it in-tree (LANGHOST_SDK_VERSION). See docs/architecture.md.
 #   pulumi-resource-pulumi-nodejs  dynamic-provider host, shipped by the npm SDK.
-#   plugins (scripts/plugins.sh)   lab build of the docker provider plugin.
+#   pulumi-analyzer-policy         runs Node.js policy packs (the official CLI's script, rewritten).
+#   plugins (scripts/plugins.sh)   lab builds of the docker and github provider plugins.
 #
 # Cache: ${CONTAINAI_CACHE:-~/.cache/containai-infra}/toolchain/<key>/bin, keyed by
 # versions, so a second run takes well under a second. GOMODCACHE/GOCACHE are
@@ -96,6 +97,18 @@ fi
 [ -x "$bin/pulumi-language-nodejs" ] || build_langhost
 # The dynamic-provider host is a small script in the npm SDK; link it beside pulumi.
 ln -sf "$here/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+# Node.js policy packs (`pulumi preview --policy-pack`) run through an analyzer
+# plugin named pulumi-analyzer-policy. The official CLI ships it as a small
+# script next to pulumi; a Go build has none, so write the equivalent: it runs
+# the npm SDK's cmd/run-policy-pack, resolved from the policy pack's directory.
+cat > "$bin/pulumi-analyzer-policy-containai-nodejs.tmp" <<'ANALYZER'
+#!/bin/sh
+# pulumi-analyzer-policy-containai-nodejs (containai-infra toolchain): run a Node.js policy pack.
+script=$(node -e 'process.stdout.write(require.resolve("@pulumi/pulumi/cmd/run-policy-pack"))') || exit 1
+exec node "$script" "$@"
+ANALYZER
+chmod 0755 "$bin/pulumi-analyzer-policy-containai-nodejs.tmp"
+mv "$bin/pulumi-analyzer-policy-containai-nodejs.tmp" "$bin/pulumi-analyzer-policy-containai-nodejs"
 
 cat > "$envfile" <<ENV
 export PATH="$bin:\$PATH"

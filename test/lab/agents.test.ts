@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, onHost, Result, Stack } from "./harness";
+import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, onHost, Result, ROOT, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: agents (host 3)", () => {
@@ -151,6 +151,37 @@ describe("lab e2e: agents (host 3)", () => {
         assert.equal(p.code, 0, p.out);
         const q = stack.preview("--refresh", "--expect-no-changes");
         assert.equal(q.code, 0, q.out);
+    });
+
+    it("A3b. the policy pack passes on the converged stack and refuses a program that breaks the guardrails", () => {
+        const pack = path.join(ROOT, "policy");
+        const ok = stack.preview("--expect-no-changes", "--policy-pack", pack);
+        assert.equal(ok.code, 0, ok.out);
+        assert.match(ok.out, /containai-guardrails@v0\.1\.0/);
+        assert.doesNotMatch(ok.out, /\[(mandatory|advisory)\]/, "every policy ran and passed");
+        // A hand-written program in the same engine: a privileged runc container with the host's docker socket.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-policy-"));
+        try {
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: bad-agent\nruntime: nodejs\nmain: index.js\n");
+            fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+            fs.writeFileSync(path.join(dir, "index.js"), `const docker = require("@pulumi/docker");
+const p = new docker.Provider("d", { host: "ssh://nobody@127.0.0.1:1/var/run/x.sock", sshOpts: ["-o", "StrictHostKeyChecking=no"], disableDockerDaemonCheck: true });
+new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runtime: "runc", memory: 256, memorySwap: 256, cpuQuota: 50000,
+    labels: [{ label: "containai.managed-by", value: "containai-infra" }],
+    mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }] }, { provider: p });
+`);
+            const env = { ...stack.env, PULUMI_BACKEND_URL: `file://${dir}` };
+            assert.equal(spawnSync("pulumi", ["stack", "init", "bad", "--non-interactive"], { cwd: dir, env, encoding: "utf8" }).status, 0);
+            const r = spawnSync("pulumi", ["preview", "--non-interactive", "--stack", "bad", "--policy-pack", pack], { cwd: dir, env, encoding: "utf8" });
+            const out = `${r.stdout}${r.stderr}`;
+            assert.notEqual(r.status, 0, out);
+            for (const re of [/\[mandatory\]\s+agents-run-sysbox/, /\[mandatory\]\s+agents-unprivileged/, /\[mandatory\]\s+agents-no-host-runtime-mounts/,
+                /\[mandatory\]\s+ssh-host-keys-pinned/, /bad mounts the host's \/var\/run\/docker\.sock/]) {
+                assert.match(out, re);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("A4. a memory change updates the running container in place (same ID, not restarted)", () => {
