@@ -9,7 +9,9 @@
 //   lab host 5 again: 10 agents (lab agent image, lab build of the docker
 //               plugin): cold up, no-op preview, preview --refresh, and an
 //               up after one agent's memory change (which containers it touched)
-//   lab hosts 6-8: fleet of 3 bare hosts in parallel vs one alone
+//   lab hosts 6-8: fleet of 3 bare hosts in parallel vs one alone; the rollout
+//               command applying a one-line change to 1 host vs 3 (waves), and
+//               the drift audit of 3
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -174,11 +176,31 @@ async function main(): Promise<void> {
         await benchAgents(rows, base);
 
         for (const i of [6, 7, 8]) lab("reset", String(i));
-        const fleet = [6, 7, 8].map((i) => new Stack(`bench-fleet-${i}`, labConfig(i)));
+        const fleetDir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-bench-fleet-"));
+        const fleet = [6, 7, 8].map((i) => new Stack(`bench-fleet-${i}`, labConfig(i), { projectDir: fleetDir }));
         try {
             const [results, tFleet] = await timedAsync(() => Promise.all(fleet.map((f) => f.upAsync())));
             results.forEach((r, k) => must(r, `fleet up ${k}`));
             rows.push({ measure: "fleet: 3 bare hosts in parallel (1 daemon each)", seconds: tFleet, detail: "3 stacks, 3 engines" });
+            // The rollout command (Automation API) applying a one-line change: 1 stack, then all 3 in waves.
+            const rollout = (...args: string[]): { code: number; out: string } => {
+                const r = spawnSync("node", [path.join(ROOT, "dist", "fleet", "rollout.js"), "--cwd", fleetDir, ...args],
+                    { env: fleet[0].env, encoding: "utf8" });
+                return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+            };
+            const cidr = (i: number, c: string): Record<string, unknown> => labConfig(i, { "containai:daemons": [{ bridge: { name: "cai0", cidr: c } }] });
+            fleet[0].setConfig(cidr(6, "172.42.0.1/16"));
+            const [r1, t1] = timed(() => rollout("--stacks", "bench-fleet-6"));
+            must(r1, "rollout of 1 stack");
+            rows.push({ measure: "rollout: 1 host, one-line change (npm run rollout)", seconds: t1, ratio: t1 / base, detail: "preview, then up" });
+            fleet.forEach((f, k) => f.setConfig(cidr(6 + k, "172.43.0.1/16")));
+            const [r3, t3] = timed(() => rollout("--all", "--wave-size", "2", "--parallel", "2"));
+            must(r3, "rollout of 3 stacks");
+            rows.push({ measure: "rollout: 3 hosts, same change (canary, then a wave of 2)", seconds: t3, ratio: t3 / base,
+                detail: `${(t3 / t1).toFixed(2)}x the 1-host rollout` });
+            const [rd, td] = timed(() => rollout("--drift", "--all", "--parallel", "3"));
+            must(rd, "drift audit of 3 stacks");
+            rows.push({ measure: "drift audit: 3 hosts in parallel (npm run rollout -- --drift)", seconds: td, ratio: td / base, detail: "no drift" });
             lab("reset", "6");
             const one = new Stack("bench-fleet-one", labConfig(6));
             try {
@@ -190,7 +212,7 @@ async function main(): Promise<void> {
                 one.cleanup();
             }
         } finally {
-            fleet.forEach((f) => f.cleanup());
+            fs.rmSync(fleetDir, { recursive: true, force: true });
         }
     } finally {
         empty.cleanup();
