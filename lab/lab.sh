@@ -7,6 +7,8 @@
 #   lab/lab.sh sysbox-double   build the sysbox-ce TEST DOUBLE .deb and serve it
 #   lab/lab.sh agent-image     build the lab AGENT image (v1, v2) as `docker save`
 #                              archives served beside the double (agent-images/)
+#   lab/lab.sh s3              start the lab's S3-compatible state store (MinIO, built from its
+#                              Go module) and its bucket; prints env lines for an s3:// backend
 #   lab/lab.sh up [N]          start lab hosts 1..N (default 1), wait for sshd
 #   lab/lab.sh hosts I [J...]  start just lab hosts I, J, ... (each suite has its own:
 #                              dev 1, lab tests 2-4, bench 5-8), wait for sshd
@@ -186,6 +188,7 @@ down() {
   # shellcheck disable=SC2086 # one id per word
   [ -z "$ids" ] || docker rm -f $ids >/dev/null
   if [ -f "$lab/double-http.pid" ]; then kill "$(cat "$lab/double-http.pid")" 2>/dev/null || true; rm -f "$lab/double-http.pid"; fi
+  if [ -f "$lab/minio.pid" ]; then kill "$(cat "$lab/minio.pid")" 2>/dev/null || true; rm -f "$lab/minio.pid"; fi
 }
 
 clean() {
@@ -271,6 +274,37 @@ DOCKERFILE
   echo "$dir"
 }
 
+# The lab's team-state store: MinIO (a well-known S3-compatible server) on
+# 127.0.0.1:$S3_PORT with lab-only credentials, data under the lab cache.
+S3_PORT=${LAB_S3_PORT:-9000}
+S3_BUCKET=containai-state
+s3() {
+  local minio key secret endpoint="http://127.0.0.1:$S3_PORT"
+  minio=$(bash "$here/../scripts/install-deps.sh" minio)
+  [ -f "$lab/s3-credentials" ] || printf 'containai-lab %s\n' "$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" > "$lab/s3-credentials"
+  read -r key secret < "$lab/s3-credentials"
+  if ! curl -fsS "$endpoint/minio/health/live" >/dev/null 2>&1; then
+    mkdir -p "$lab/s3-data"
+    log "starting MinIO on $endpoint (log: $lab/minio.log)"
+    MINIO_ROOT_USER=$key MINIO_ROOT_PASSWORD=$secret MINIO_BROWSER=off \
+      nohup "$minio" server "$lab/s3-data" --address "127.0.0.1:$S3_PORT" --quiet >"$lab/minio.log" 2>&1 &
+    echo $! > "$lab/minio.pid"
+    for _ in $(seq 1 60); do
+      curl -fsS "$endpoint/minio/health/live" >/dev/null 2>&1 && break
+      sleep 0.5
+    done
+    curl -fsS "$endpoint/minio/health/live" >/dev/null 2>&1 || { tail -20 "$lab/minio.log" >&2; die "MinIO did not come up"; }
+  fi
+  AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret node "$here/s3-bucket.js" "$endpoint" "$S3_BUCKET" \
+    || die "cannot create the bucket $S3_BUCKET on $endpoint"
+  cat <<ENV
+AWS_ACCESS_KEY_ID=$key
+AWS_SECRET_ACCESS_KEY=$secret
+AWS_REGION=us-east-1
+PULUMI_BACKEND_URL=s3://$S3_BUCKET?endpoint=$endpoint&use_path_style=true&region=us-east-1
+ENV
+}
+
 info() {
   cat <<INFO
 key=$lab/id_ed25519
@@ -286,6 +320,7 @@ case "$cmd" in
   image) image ;;
   sysbox-double) sysbox_double "$@" ;;
   agent-image) agent_image ;;
+  s3) s3 ;;
   serve) serve ;;
   up) up "${1:-1}" ;;
   hosts) hosts "$@" ;;

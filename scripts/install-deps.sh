@@ -3,6 +3,7 @@
 #   scripts/install-deps.sh npm              npm packages (npm ci, when missing or stale)
 #   scripts/install-deps.sh apt PKG [PKG...] Debian packages whose command is missing
 #   scripts/install-deps.sh actionlint       actionlint built from its Go module (cached); prints its path
+#   scripts/install-deps.sh minio            MinIO server built from its Go module (cached); prints its path
 # Used by bootstrap.sh (everything) and test.sh (just what `npm test` needs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -50,5 +51,18 @@ case "${1:-}" in
     fi
     echo "$bin/actionlint"
     ;;
-  *) echo "usage: $0 npm | apt PKG... | actionlint" >&2; exit 2 ;;
+  minio)
+    # MinIO publishes no semver tags: this is its Go module at a pinned commit (2026-02-12).
+    v=v0.0.0-20260212201848-7aac2a2c5b7c
+    bin="${CONTAINAI_CACHE:-$HOME/.cache/containai-infra}/tools/minio-$v"
+    if [ ! -x "$bin/minio" ]; then
+      command -v go >/dev/null 2>&1 || { echo "install-deps: Go is needed to build minio" >&2; exit 1; }
+      echo "install-deps: building minio $v from github.com/minio/minio (first run: a few minutes)" >&2
+      mkdir -p "$bin"
+      GOBIN="$bin" GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/minio" \
+        go install -trimpath "github.com/minio/minio@$v" >&2
+    fi
+    echo "$bin/minio"
+    ;;
+  *) echo "usage: $0 npm | apt PKG... | actionlint | minio" >&2; exit 2 ;;
 esac

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/lab-prepare.sh 2 3 4
+# The team-state store the fleet tests use (MinIO, built once from its Go module).
+bash lab/lab.sh s3 >/dev/null
 npx mocha --config test/mocharc.lab.json

@@ -88,10 +88,12 @@ export class Stack {
     readonly env: NodeJS.ProcessEnv;
     readonly configFile: string;
     /**
+     * `backendUrl`: any backend (e.g. the lab's s3://), with `env` (its credentials).
      * `backend`: a file-backend directory shared with other stacks (StackReference between them).
      * `projectDir`: a project directory shared with other stacks (a fleet: one workspace, many stack files).
      */
-    constructor(readonly name: string, config: Record<string, unknown>, opts: { backend?: string; projectDir?: string } = {}) {
+    constructor(readonly name: string, config: Record<string, unknown>,
+        opts: { backend?: string; projectDir?: string; backendUrl?: string; env?: Record<string, string> } = {}) {
         this.dir = opts.projectDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
         const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
         project.main = path.join(ROOT, project.main ?? "dist/index.js");
@@ -114,7 +116,8 @@ export class Stack {
         this.env = {
             ...vars,
             PULUMI_HOME: path.join(this.dir, "home"),
-            PULUMI_BACKEND_URL: `file://${opts.backend ?? path.join(this.dir, "state")}`,
+            PULUMI_BACKEND_URL: opts.backendUrl ?? `file://${opts.backend ?? path.join(this.dir, "state")}`,
+            ...(opts.env ?? {}),
             PULUMI_CONFIG_PASSPHRASE: "e2e-lab-passphrase",
         };
         this.configFile = path.join(this.dir, `Pulumi.${name}.yaml`);
@@ -162,6 +165,12 @@ export class Stack {
     }
     destroy(): Result { return this.pulumi("destroy", "--yes", "--skip-preview"); }
     cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+/** The lab's S3-compatible state store (MinIO): env for an s3:// backend (lab/lab.sh s3). */
+export function labS3(): Record<string, string> {
+    return Object.fromEntries(lab("s3").split("\n").filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 }
 
 /** Start the given lab hosts (each suite has its own: lab tests 2-4, bench 5-8). */

@@ -1,18 +1,22 @@
 // End-to-end: the fleet rollout command (fleet/rollout.ts, Automation API)
-// over three lab hosts as three stacks of one project, on one file backend.
+// over three lab hosts as three stacks of one project. Team state: every
+// stack lives in the lab's S3-compatible object store (MinIO, started by
+// lab/lab.sh s3), so the rollout and the drift audit run against s3://.
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkoutStackFiles, ensureLab, hostOk, lab, labConfig, ROOT, Stack } from "./harness";
+import { checkoutStackFiles, ensureLab, hostOk, lab, labConfig, labS3, ROOT, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: fleet rollout (hosts 2-4)", () => {
     const HOSTS = [2, 3, 4];
     const stackFilesBefore = checkoutStackFiles();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-fleet-"));
-    const name = (i: number): string => `fleet-${i}`;
+    // The bucket outlives a run: stack names are unique per run, and removed at the end.
+    const run = Date.now().toString(36);
+    const name = (i: number): string => `fleet-${run}-${i}`;
     let stacks: Stack[] = [];
 
     interface Report {
@@ -33,11 +37,18 @@ describe("lab e2e: fleet rollout (hosts 2-4)", () => {
     before(() => {
         ensureLab(...HOSTS);
         for (const i of HOSTS) lab("reset", String(i));
-        stacks = HOSTS.map((i) => new Stack(name(i), labConfig(i, { "containai:fleet": { group: "lab" } }), { projectDir: dir }));
+        const s3 = labS3();
+        assert.match(s3.PULUMI_BACKEND_URL, /^s3:\/\//);
+        const env = { AWS_ACCESS_KEY_ID: s3.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: s3.AWS_SECRET_ACCESS_KEY, AWS_REGION: s3.AWS_REGION };
+        stacks = HOSTS.map((i) => new Stack(name(i), labConfig(i, { "containai:fleet": { group: "lab" } }),
+            { projectDir: dir, backendUrl: s3.PULUMI_BACKEND_URL, env }));
     });
-    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    after(() => {
+        for (const s of stacks) s.pulumi("stack", "rm", "--force", "--yes");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
 
-    it("F1. a rollout converges the group: previews all, the canary first and alone, then a wave of two", () => {
+    it("F1. a rollout (state in s3://) converges the group: previews all, the canary first and alone, then a wave of two", () => {
         const r = rollout("--group", "lab", "--canary", name(3), "--wave-size", "2", "--parallel", "2");
         assert.equal(r.code, 0, r.out);
         assert.deepEqual(r.report.waves, [[name(3)], [name(2), name(4)]]);
@@ -61,7 +72,7 @@ describe("lab e2e: fleet rollout (hosts 2-4)", () => {
         assert.equal(s[name(3)].result, "clean");
         assert.equal(s[name(4)].result, "drift");
         assert.ok(s[name(4)].drift?.some((d) => d.resource === "host-containai-docker-instance"), JSON.stringify(s[name(4)]));
-        assert.match(r.out, /fleet-4: host-containai-docker-instance \(pulumi-nodejs:dynamic:Resource\) update/);
+        assert.ok(r.out.includes(`${name(4)}: host-containai-docker-instance (pulumi-nodejs:dynamic:Resource) update`), r.out);
         assert.equal(stacks[2].up("--refresh").code, 0);
         assert.equal(rollout("--drift", "--group", "lab").code, 0);
     });
@@ -81,7 +92,7 @@ describe("lab e2e: fleet rollout (hosts 2-4)", () => {
         assert.equal(s[name(2)].result, "succeeded");
         assert.equal(s[name(3)].result, "failed");
         assert.equal(s[name(4)].result, "skipped");
-        assert.match(r.report.halted ?? "", /fleet-3 failed in wave 1; later waves were not started/);
+        assert.equal(r.report.halted, `${name(3)} failed in wave 1; later waves were not started`);
         assert.match(r.out, /HALTED/);
         assert.equal(hostOk(2, "ip -4 -o addr show cai0 | awk '{print $4}'"), "172.31.0.1/16");
         // Host 3 rolled back to its last good daemon; host 4 was never touched.
@@ -90,7 +101,17 @@ describe("lab e2e: fleet rollout (hosts 2-4)", () => {
         assert.doesNotMatch(hostOk(4, "cat /etc/containai/docker/daemon.json"), /172\.31/);
     });
 
-    it("F4. the fleet tests left no stack file in the checkout", () => {
+    it("F4. the state lives in the S3 store: the stacks are objects in its bucket", () => {
+        const r = stacks[0].pulumi("stack", "ls", "--json");
+        assert.equal(r.code, 0, r.out);
+        const listed = (JSON.parse(r.out.slice(r.out.indexOf("["))) as { name: string }[]).map((s) => s.name);
+        for (const i of HOSTS) assert.ok(listed.includes(name(i)), `${name(i)} not in ${listed.join(", ")}`);
+        const data = path.join(process.env.CONTAINAI_CACHE ?? path.join(os.homedir(), ".cache", "containai-infra"), "lab", "s3-data", "containai-state");
+        assert.ok(fs.existsSync(data), "MinIO holds the bucket");
+        assert.match(stacks[0].env.PULUMI_BACKEND_URL ?? "", /^s3:\/\/containai-state\?/);
+    });
+
+    it("F5. the fleet tests left no stack file in the checkout", () => {
         assert.deepEqual(checkoutStackFiles(), stackFilesBefore);
     });
 });
