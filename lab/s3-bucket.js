@@ -4,6 +4,7 @@
 "use strict";
 const crypto = require("crypto");
 const http = require("http");
+const { URL } = require("url");
 
 const [endpoint, bucket] = process.argv.slice(2);
 const ak = process.env.AWS_ACCESS_KEY_ID;
