@@ -66,7 +66,8 @@ describe("fleet: selection, waves, reports", () => {
         };
         const pr = wf("fleet-preview.yml");
         assert.ok(pr.doc.on.pull_request);
-        assert.match(pr.text, /npm run rollout -- --preview --all/);
+        assert.match(pr.text, /npm run rollout -- --preview "\$\{select\[@\]\}"/);
+        assert.match(pr.text, /sed -n 's\/\^Pulumi/, "affected stacks from the changed stack files");
         assert.match(pr.text, /gh pr comment/);
         const main = wf("fleet-rollout.yml");
         assert.deepEqual(main.doc.on.push.branches, ["main"]);
