@@ -32,6 +32,29 @@ export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi,github.com/kreuzwer
 
 sdk_version() { node -p "require('$here/node_modules/@pulumi/$1/package.json').pulumi.version"; }
 
+# bridge_build NAME VERSION OUT WORKDIR [go build flags...] -- [go mod edit flags...]
+# A wrapper module around scripts/plugins/NAME/main.go with the bridge and
+# pulumi versions that compile together, built to OUT (atomically).
+bridge_build() {
+  local name=$1 ver=$2 out=$3 w=$4 build=() edit=()
+  shift 4
+  while [ "$#" -gt 0 ] && [ "$1" != -- ]; do build+=("$1"); shift; done
+  [ "$#" -gt 0 ] && shift
+  edit=("$@")
+  cp "$here/scripts/plugins/$name/main.go" "$w/main.go"
+  (
+    cd "$w"
+    go mod init "local/pulumi-resource-$name" >/dev/null 2>&1
+    go mod edit -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$TF_SDK_REPLACE" "${edit[@]}" \
+      -require="github.com/pulumi/pulumi-terraform-bridge/v3@$BRIDGE" \
+      -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_GO" \
+      -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_GO"
+    go mod tidy "${build[@]:0:2}" -e >"$w/tidy.log" 2>&1 || true
+    go build "${build[@]}" -trimpath -ldflags "-s -w -X main.Version=$ver" -o "$out.tmp" . >&2
+  )
+  mv "$out.tmp" "$out"
+}
+
 build_docker() {
   local ver=$1 out=$2 w up
   w=$(mktemp -d)
@@ -57,21 +80,8 @@ const Replace = {};
 Replace[path.join(virt, "shim", "shim.go")] = shim;
 console.log(JSON.stringify({ Replace }));
 NODE
-  cp "$here/scripts/plugins/docker/main.go" "$w/main.go"
-  (
-    cd "$w"
-    go mod init local/pulumi-resource-docker >/dev/null 2>&1
-    go mod edit -replace="$DOCKER_MODULE=$virt" \
-      -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$TF_SDK_REPLACE" \
-      -require="$DOCKER_MODULE@v0.0.0-00010101000000-000000000000" \
-      -require="github.com/pulumi/pulumi-terraform-bridge/v3@$BRIDGE" \
-      -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_GO" \
-      -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_GO"
-    go mod tidy -overlay overlay.json -e >&2 2>"$w/tidy.log" || true
-    go build -overlay overlay.json -trimpath -tags no_compose \
-      -ldflags "-s -w -X main.Version=$ver" -o "$out.tmp" . >&2
-  )
-  mv "$out.tmp" "$out"
+  bridge_build docker "$ver" "$out" "$w" -overlay "$w/overlay.json" -tags no_compose -- \
+    -replace="$DOCKER_MODULE=$virt" -require="$DOCKER_MODULE@v0.0.0-00010101000000-000000000000"
 }
 
 build_github() {
@@ -79,20 +89,8 @@ build_github() {
   w=$(mktemp -d)
   trap 'rm -rf "$w"' RETURN
   log "building lab github plugin v$ver ($GITHUB_UPSTREAM@$GITHUB_UPSTREAM_VERSION, bridge $BRIDGE; first run: several minutes)"
-  cp "$here/scripts/plugins/github/main.go" "$w/main.go"
-  (
-    cd "$w"
-    go mod init local/pulumi-resource-github >/dev/null 2>&1
-    go mod edit -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$TF_SDK_REPLACE" \
-      -replace="github.com/hashicorp/terraform-exec=$TF_EXEC_REPLACE" \
-      -require="$GITHUB_UPSTREAM@$GITHUB_UPSTREAM_VERSION" \
-      -require="github.com/pulumi/pulumi-terraform-bridge/v3@$BRIDGE" \
-      -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_GO" \
-      -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_GO"
-    go mod tidy -e >&2 2>"$w/tidy.log" || true
-    go build -trimpath -ldflags "-s -w -X main.Version=$ver" -o "$out.tmp" . >&2
-  )
-  mv "$out.tmp" "$out"
+  bridge_build github "$ver" "$out" "$w" -- \
+    -replace="github.com/hashicorp/terraform-exec=$TF_EXEC_REPLACE" -require="$GITHUB_UPSTREAM@$GITHUB_UPSTREAM_VERSION"
 }
 
 register() {   # name version binary
