@@ -43,9 +43,12 @@ export function agentLimits(a: Pick<AgentConfig, "cpus" | "memoryBytes">, hostCp
  * read through HostKeyAlias) and use the configured key file or ssh-agent.
  */
 export function dockerHostArgs(c: Pick<Connection, "host" | "port" | "user" | "privateKeyFile" | "agentSocket">, socket: string,
-    knownHostsFile: string, alias: string): { host: string; sshOpts: string[] } {
+    knownHostsFile: string, alias: string, controlDir?: string): { host: string; sshOpts: string[] } {
     const opts = ["-o", `HostKeyAlias=${alias}`, "-o", `UserKnownHostsFile=${knownHostsFile}`, "-o", "StrictHostKeyChecking=yes",
         "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15"];
+    // The provider opens an OpenSSH connection per API call (a refresh reads every
+    // container, volume and image): share one authenticated connection per host.
+    if (controlDir) opts.push("-o", "ControlMaster=auto", "-o", `ControlPath=${controlDir}/%C`, "-o", "ControlPersist=30");
     if (c.privateKeyFile) opts.push("-o", "IdentitiesOnly=yes", "-i", c.privateKeyFile);
     else if (c.agentSocket) opts.push("-o", `IdentityAgent=${c.agentSocket}`);
     return { host: `ssh://${c.user}@${c.host}:${c.port}${socket}`, sshOpts: opts };
@@ -56,8 +59,17 @@ export function dockerHostArgs(c: Pick<Connection, "host" | "port" | "user" | "p
  * docker provider spawns. Written where Pulumi runs (outside any checkout),
  * atomically, 0600; its content is public (a host key).
  */
+const CACHE_DIR = (): string => process.env.CONTAINAI_CACHE ?? path.join(os.homedir(), ".cache", "containai-infra");
+
+/** A private directory for OpenSSH control sockets (short path: sockets are limited to ~104 bytes). */
+export function sshControlDir(dir = path.join(CACHE_DIR(), "ssh")): string {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    return dir;
+}
+
 export function writeProviderKnownHosts(alias: string, hostKey: string,
-    dir = path.join(process.env.CONTAINAI_CACHE ?? path.join(os.homedir(), ".cache", "containai-infra"), "known_hosts")): string {
+    dir = path.join(CACHE_DIR(), "known_hosts")): string {
     const file = path.join(dir, `${alias}.known_hosts`);
     const text = `${alias} ${hostKey.trim()}\n`;
     let current: string | undefined;
@@ -225,12 +237,14 @@ export class Agents extends pulumi.ComponentResource {
         const conn = pulumi.output(args.connection);
         // The provider's OpenSSH client pins the same host key as our own SSH steps.
         const alias = `containai-host-${stack}`;
-        const providerArgs = conn.apply((k) => ({ k, knownHosts: writeProviderKnownHosts(`${alias}-${k.host}-${k.port}`, k.hostKey) }));
+        const providerArgs = conn.apply((k) => ({
+            k, knownHosts: writeProviderKnownHosts(`${alias}-${k.host}-${k.port}`, k.hostKey), control: sshControlDir(),
+        }));
         const providers = new Map<string, docker.Provider>();
         for (const d of c.daemons) {
             if (!c.agents.some((a) => a.daemon === d.name)) continue;
             const hostArgs = pulumi.all([providerArgs, args.hostReady]).apply(([p]) =>
-                dockerHostArgs(p.k, d.socket, p.knownHosts, `${alias}-${p.k.host}-${p.k.port}`));
+                dockerHostArgs(p.k, d.socket, p.knownHosts, `${alias}-${p.k.host}-${p.k.port}`, p.control));
             // Not secret: an address, a socket path and a key file's path (the key stays in its file).
             providers.set(d.name, new docker.Provider(`${name}-${d.name}`, {
                 host: pulumi.unsecret(hostArgs.host),

@@ -150,5 +150,8 @@ describe("agents: schema, guardrails, ports, limits", () => {
         assert.match(opts, /-o IdentitiesOnly=yes -i \/home\/ops\/\.ssh\/id/);
         assert.match(dockerHostArgs({ host: "h", port: 22, user: "u", agentSocket: "/run/a.sock" }, "/s", "/k", "x").sshOpts.join(" "),
             /IdentityAgent=\/run\/a\.sock/);
+        // One shared OpenSSH connection per host (the provider connects per API call).
+        assert.match(dockerHostArgs({ host: "h", port: 22, user: "u" }, "/s", "/k", "x", "/c/ssh").sshOpts.join(" "),
+            /-o ControlMaster=auto -o ControlPath=\/c\/ssh\/%C -o ControlPersist=30/);
     });
 });
