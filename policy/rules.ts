@@ -7,23 +7,26 @@
 // components differently, hand-written resources in the same stack, or a
 // future change to the components themselves.
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { AGENT_RUNTIME, MANAGED_BY } from "../components/config/agents";
+import { DEFAULT_DOCKER_PATHS, pathsNest } from "../components/config/checks";
+import { defaultDaemon, MIN_FIXED_SYSBOX } from "../components/config/schema";
+import { versionAtLeast } from "../components/host/rules";
 
 export const CONTAINER = "docker:index/container:Container";
 export const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 export const DOCKER_PROVIDER = "pulumi:providers:docker";
-/** Oldest sysbox with the openat2 fix (components/config/schema.ts MIN_FIXED_SYSBOX). */
-export const MIN_SYSBOX = "0.7.0";
+/** Oldest sysbox with the openat2 fix: the same rule the config validation applies. */
+export const MIN_SYSBOX = MIN_FIXED_SYSBOX;
 
 type Props = Record<string, unknown>;
 
-/** Paths no agent may mount from the host: Docker sockets and data, runtime state, kernel interfaces. */
-const HOST_PATHS = ["/run", "/var/run", "/var/lib/docker", "/var/lib/containerd", "/var/lib/containai-docker", "/etc/docker", "/proc", "/sys"];
-
-function nests(a: string, b: string): boolean {
-    const x = a.replace(/\/+$/, "") || "/";
-    const y = b.replace(/\/+$/, "") || "/";
-    return x === y || x.startsWith(`${y}/`) || y.startsWith(`${x === "/" ? "" : x}/`);
-}
+/**
+ * Paths no agent may mount from the host: runtime state (every Docker socket
+ * lives under /run), the default Docker's and containerd's paths, our default
+ * daemon's data-root, and kernel interfaces. (A policy sees one resource, not
+ * the stack config, so other configured data-roots are the validation's job.)
+ */
+const HOST_PATHS = ["/run", ...DEFAULT_DOCKER_PATHS.map((p) => p.path), defaultDaemon().dataRoot, "/proc", "/sys"];
 
 /**
  * A container is an agent when it carries our label (other containers in the
@@ -34,11 +37,11 @@ export function isAgent(p: Props): boolean {
     const l = p.labels;
     if (!Array.isArray(l)) return false;
     const hit = l.find((x: { label?: string }) => x.label === "containai.managed-by") as { value?: unknown } | undefined;
-    return hit !== undefined && hit.value === "containai-infra";
+    return hit !== undefined && hit.value === MANAGED_BY;
 }
 
 export function runtimeViolations(p: Props): string[] {
-    return p.runtime === "sysbox-runc" ? [] : [`runs under ${JSON.stringify(p.runtime ?? "the daemon's default")}, not sysbox-runc`];
+    return p.runtime === AGENT_RUNTIME ? [] : [`runs under ${JSON.stringify(p.runtime ?? "the daemon's default")}, not ${AGENT_RUNTIME}`];
 }
 
 export function privilegeViolations(p: Props): string[] {
@@ -61,7 +64,7 @@ export function mountViolations(p: Props): string[] {
         if (typeof v.hostPath === "string") sources.push({ source: v.hostPath, target: String(v.containerPath ?? "") });
     }
     for (const s of sources) {
-        const hit = HOST_PATHS.find((h) => nests(s.source, h)) ?? (/docker\.sock$/.test(s.source) ? s.source : undefined);
+        const hit = HOST_PATHS.find((h) => pathsNest(s.source, h)) ?? (/docker\.sock$/.test(s.source) ? s.source : undefined);
         if (hit) out.push(`mounts the host's ${s.source} (at ${s.target}), which overlaps ${hit}`);
     }
     return out;
@@ -94,19 +97,12 @@ export function dockerProviderViolations(p: Props): string[] {
         : ["reaches the daemon over SSH without StrictHostKeyChecking=yes and a pinned UserKnownHostsFile"];
 }
 
-function semverAtLeast(v: string, min: string): boolean {
-    const a = v.replace(/[-+].*$/, "").split(".").map(Number);
-    const b = min.split(".").map(Number);
-    for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-    return true;
-}
-
 /** The sysbox install step's candidates ("url sha256 label version" lines): every version meets the table. */
 export function sysboxVersionViolations(p: Props): string[] {
     const env = p.env as { SYSBOX_CANDIDATES?: unknown } | undefined;
     if (!env || typeof env.SYSBOX_CANDIDATES !== "string") return [];
     return env.SYSBOX_CANDIDATES.split("\n").filter(Boolean).map((l) => l.split(" ")[3] ?? "")
-        .filter((v) => v !== "" && !semverAtLeast(v, MIN_SYSBOX))
+        .filter((v) => v !== "" && !versionAtLeast(v, MIN_SYSBOX))
         .map((v) => `installs sysbox ${v}, older than ${MIN_SYSBOX} (no openat2 fix; Docker >= 28.5.2 inside agents breaks)`);
 }
 

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { AGENT_RUNTIME, AgentConfig, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "../config/agents";
+import { AGENT_RUNTIME, AgentConfig, MANAGED_BY, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "../config/agents";
 import { DaemonConfig, HostConfig, NS } from "../config/schema";
 import { HealthCheck, HostState } from "../host/providers";
 import type { Connection } from "../host/remote";
@@ -18,7 +18,7 @@ import { AgentHostKey, OperatorSshConfigFiles, SshPorts } from "./providers";
 
 const MiB = 1024 * 1024;
 export const CPU_PERIOD = 100_000;
-export const MANAGED_BY = "containai-infra";
+export { MANAGED_BY };
 
 /** Names of an agent's container and volumes on its daemon. */
 export function agentNames(agent: string): { container: string; home: string; docker: string } {

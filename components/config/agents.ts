@@ -11,6 +11,8 @@ export const SSH_PORT_MAX = 2500;
 export const RESERVED_SSH_PORTS = [2375, 2376, 2377];
 /** The runtime every agent runs under (systemd as PID 1, Docker-in-Docker without --privileged). */
 export const AGENT_RUNTIME = "sysbox-runc";
+/** Value of the `containai.managed-by` label on every agent container and volume (the policy pack keys on it). */
+export const MANAGED_BY = "containai-infra";
 
 export interface AgentMount {
     /** Host path (bind) or volume name. */
