@@ -42,9 +42,7 @@ function hostStack(): Record<string, pulumi.Output<unknown>> {
         daemons: pulumi.output(host.daemons.map((d) => ({ unit: d.unit, socket: d.socket }))),
         contexts: pulumi.output(host.contexts.map((c) => c.endpoint)),
         /** Per agent: SSH alias, port and pinned host key. */
-        agentAccess: pulumi.all(agents.agents.map((a, i) => pulumi.all([a.sshPort, a.hostPublicKey]).apply(([port, key]) => ({
-            name: config.agents[i].name, alias: `${pulumi.getStack()}-${config.agents[i].name}`, sshPort: port, hostKey: key,
-        })))),
+        agentAccess: agents.access,
         /** The operator's SSH config for the agents (`ssh -F` it, or set containai:operator.sshConfig to install it). */
         sshConfig: agents.sshConfig,
         sshKnownHosts: agents.knownHosts,

@@ -230,6 +230,8 @@ export class Agents extends pulumi.ComponentResource {
     /** The operator's SSH config text (also written to ~/.ssh/containai.d/ when operator.sshConfig). */
     public readonly sshConfig: pulumi.Output<string>;
     public readonly knownHosts: pulumi.Output<string>;
+    /** Per agent, as the operator's SSH config names it: name, alias, port, pinned host key. */
+    public readonly access: pulumi.Output<{ name: string; alias: string; sshPort: number; hostKey: string }[]>;
     constructor(name: string, args: AgentsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:agent:Agents", name, {}, opts);
         const c = args.config;
@@ -256,6 +258,7 @@ export class Agents extends pulumi.ComponentResource {
             this.ports = pulumi.output({} as Record<string, number>);
             this.sshConfig = pulumi.output("");
             this.knownHosts = pulumi.output("");
+            this.access = pulumi.output([]);
             this.registerOutputs({});
             return;
         }
@@ -330,6 +333,7 @@ export class Agents extends pulumi.ComponentResource {
                 user: c.agents[i].user, hostKey: key, identityFile,
             })),
         }));
+        this.access = pulumi.unsecret(sshArgs.apply((a) => a.agents.map((g) => ({ name: g.agent, alias: g.alias, sshPort: g.port, hostKey: g.hostKey }))));
         // Unsecret: the text holds public keys, addresses and paths only.
         this.sshConfig = pulumi.unsecret(sshArgs.apply(renderOperatorSshConfig));
         this.knownHosts = pulumi.unsecret(sshArgs.apply(renderOperatorKnownHosts));
@@ -339,6 +343,6 @@ export class Agents extends pulumi.ComponentResource {
                 include: sshIncludeLine(op.sshDir),
             }, { parent: this });
         }
-        this.registerOutputs({ ports: this.ports, sshConfig: this.sshConfig });
+        this.registerOutputs({ ports: this.ports, sshConfig: this.sshConfig, access: this.access });
     }
 }

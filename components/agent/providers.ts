@@ -7,6 +7,7 @@ import { Connection, operatorError, parseKv, runOk } from "../host/remote";
 import { allocatePorts, PortRange, PortRequest } from "./ports";
 import type { Inputs } from "../host/providers";
 import { includeState, placeInclude } from "../render/ssh";
+import { expandHome } from "../config/checks";
 
 // ------------------------------------------------------------ SSH ports
 
@@ -128,10 +129,8 @@ export interface OperatorSshOutputs extends OperatorSshInputs {
 /** The files of one stack under <sshDir>/containai.d/, and the Include state of <sshDir>/config. */
 function operatorFiles(i: OperatorSshInputs): { dir: string; conf: string; known: string; main: string } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const os = require("os") as typeof import("os");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const path = require("path") as typeof import("path");
-    const base = i.sshDir === "~" || i.sshDir.startsWith("~/") ? path.join(os.homedir(), i.sshDir.slice(1)) : i.sshDir;
+    const base = expandHome(i.sshDir);
     const dir = path.join(base, "containai.d");
     return { dir, conf: path.join(dir, `${i.stack}.conf`), known: path.join(dir, `${i.stack}.known_hosts`), main: path.join(base, "config") };
 }

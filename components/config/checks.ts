@@ -1,7 +1,14 @@
 // Pure checks shared by the config schema: OpenSSH public keys, paths that
 // reach a shell or a mount, paths that belong to the host's default Docker,
 // and URLs that carry credentials. No Pulumi imports.
+import * as os from "os";
+import * as path from "path";
 import { pathsNest } from "../host/rules";
+
+/** "~" or "~/x" → the home of the user running Pulumi (where the program, or a dynamic provider, runs). */
+export function expandHome(p: string): string {
+    return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
+}
 
 // ------------------------------------------------------------ public keys
 

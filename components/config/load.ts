@@ -2,18 +2,14 @@
 // SSH connection (key file, known_hosts). Throws one ConfigError listing every
 // problem before any resource is registered.
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../host/remote";
 import { checkConfig, checkReleaseStack, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, ReleaseConfig, SshConfig } from "./schema";
-import { publicKeyProblem } from "./checks";
+import { expandHome, publicKeyProblem } from "./checks";
 
 const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "operator", "release", "fleet"];
 
-export function expandHome(p: string): string {
-    return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
-}
+export { expandHome };
 
 /** Raw values and secret-ness straight from the engine (no secret warnings). */
 export function readRawConfig(): { raw: RawConfig; secretKeys: Set<string> } {

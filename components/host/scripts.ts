@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-function projectRoot(): string {
+export function projectRoot(): string {
     let dir = __dirname;
     while (!fs.existsSync(path.join(dir, "host-scripts", "lib.sh"))) {
         const up = path.dirname(dir);
@@ -35,6 +35,11 @@ export function hostFile(name: string): string {
     const text = fs.readFileSync(path.join(projectRoot(), "host-scripts", name), "utf8");
     cache.set(key, text);
     return text;
+}
+
+/** A file of this project, by its path from the project root (e.g. "scripts/build-sysbox.sh"). */
+export function projectFile(rel: string): string {
+    return fs.readFileSync(path.join(projectRoot(), rel), "utf8");
 }
 
 /** The apply/probe/remove trio of one kind of host state ("daemon" → daemon-apply.sh, ...). */

@@ -6,12 +6,11 @@
 // StackReference (`containai:sysbox.source: release`). Run as its own stack
 // of this program (a stack whose config has containai:release and no
 // containai:ssh). Docs: docs/sysbox-builds.md.
-import * as fs from "fs";
-import * as path from "path";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { Arch, NS, ReleaseConfig } from "../config/schema";
 import { renderReleaseWorkflow, WORKFLOW_PATH } from "../render/workflow";
+import { projectFile } from "../host/scripts";
 import { debName, releaseTag, ReleaseChecksums } from "./checksums";
 import { TokenScopeCheck } from "./scope";
 
@@ -74,7 +73,7 @@ export class SysboxRelease extends pulumi.ComponentResource {
             const scope = args.token ? [new TokenScopeCheck(`${name}-token-scopes`, {
                 token: args.token, apiUrl: args.apiUrl ?? "https://api.github.com", key: `${NS}:release.token`,
             }, { parent: this })] : [];
-            const script = args.buildScript ?? fs.readFileSync(path.join(__dirname, "..", "..", "..", BUILD_SCRIPT_PATH), "utf8");
+            const script = args.buildScript ?? projectFile(BUILD_SCRIPT_PATH);
             const files = [
                 new github.RepositoryFile(`${name}-workflow`, {
                     repository: r.repository, branch: r.branch, file: WORKFLOW_PATH, content: renderReleaseWorkflow(r),

@@ -99,6 +99,11 @@ export function sshIncludeLine(sshDir: string): string {
     return `Include ${sshDir.replace(/\/+$/, "")}/containai.d/*.conf`;
 }
 
+/** Whether a config line is the Include line (case and spacing as OpenSSH reads them). */
+function isIncludeLine(line: string, include: string): boolean {
+    return line.trim().replace(/\s+/g, " ").toLowerCase() === include.toLowerCase();
+}
+
 /**
  * `config` with exactly one `include` line, before the first Host/Match block
  * (an Include inside a block only applies to that block). Other lines are kept
@@ -106,8 +111,7 @@ export function sshIncludeLine(sshDir: string): string {
  */
 export function placeInclude(config: string, include: string): string {
     if (includeState(config, include) === "ok") return config.endsWith("\n") || config === "" ? config : `${config}\n`;
-    const same = (l: string): boolean => l.trim().replace(/\s+/g, " ").toLowerCase() === include.toLowerCase();
-    const lines = config === "" ? [] : config.replace(/\n$/, "").split("\n").filter((l) => !same(l));
+    const lines = config === "" ? [] : config.replace(/\n$/, "").split("\n").filter((l) => !isIncludeLine(l, include));
     const first = lines.findIndex((l) => /^\s*(host|match)\s/i.test(l));
     const at = first === -1 ? 0 : first;
     // Keep leading comments/settings above it; the Include goes right before the first block (or at the top).
@@ -119,8 +123,7 @@ export function placeInclude(config: string, include: string): string {
 /** Where the Include line stands in `config`: ok, missing, duplicate or misplaced. */
 export function includeState(config: string, include: string): "ok" | "missing" | "duplicate" | "misplaced" {
     const lines = config.split("\n");
-    const same = (l: string): boolean => l.trim().replace(/\s+/g, " ").toLowerCase() === include.toLowerCase();
-    const at = lines.map((l, i) => (same(l) ? i : -1)).filter((i) => i >= 0);
+    const at = lines.map((l, i) => (isIncludeLine(l, include) ? i : -1)).filter((i) => i >= 0);
     if (at.length === 0) return "missing";
     if (at.length > 1) return "duplicate";
     const first = lines.findIndex((l) => /^\s*(host|match)\s/i.test(l));
