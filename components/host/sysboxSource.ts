@@ -2,6 +2,7 @@
 // upstream as fallback when allowed), or upstream (optionally via a mirror),
 // or a file already on the host. Pure.
 import { Arch, SysboxConfig, UPSTREAM_URL_TEMPLATE } from "../config/schema";
+import { operatorError } from "./remote";
 
 export interface Candidate {
     url: string;
@@ -52,12 +53,8 @@ export function checksumArches(s: SysboxConfig): Arch[] {
  */
 export function sysboxFromRelease(host: SysboxConfig, output: unknown): SysboxConfig {
     const stack = host.release?.stack ?? "?";
-    const bad = (why: string): Error => {
-        const e = new Error(`containai:sysbox.release.stack: the stack ${stack} ${why}; point it at a release stack ` +
-            "(one whose config has containai:release) that has run `pulumi up`");
-        e.stack = "";
-        return e;
-    };
+    const bad = (why: string): Error => operatorError(`containai:sysbox.release.stack: the stack ${stack} ${why}; ` +
+        "point it at a release stack (one whose config has containai:release) that has run `pulumi up`");
     const o = output as { source?: unknown; custom?: { urlTemplate?: unknown; version?: unknown; sha256?: unknown } } | undefined;
     if (!o || o.source !== "custom" || !o.custom) throw bad("has no sysbox release output");
     const { urlTemplate, version, sha256 } = o.custom;

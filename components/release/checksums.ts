@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Arch } from "../config/schema";
 import type { Inputs } from "../host/providers";
+import { operatorError } from "../host/remote";
+import { httpGet } from "./http";
 
 /** `sha256  file` lines (sha256sum's format) → file → sha256. */
 export function parseSha256Sums(text: string): Record<string, string> {
@@ -39,47 +41,15 @@ export interface ChecksumOutputs extends ChecksumInputs {
     sha256: Partial<Record<Arch, string>>;
 }
 
-/** GET a URL (following redirects, as GitHub's asset downloads need); 404 → undefined. */
-async function fetchText(url: string, redirects = 5): Promise<string | undefined> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const lib = (url.startsWith("https:") ? require("https") : require("http")) as typeof import("https");
-    return new Promise((resolve, reject) => {
-        const req = lib.get(url, { timeout: 30_000, headers: { "user-agent": "containai-infra" } }, (res) => {
-            const code = res.statusCode ?? 0;
-            if (code >= 300 && code < 400 && res.headers.location && redirects > 0) {
-                res.resume();
-                resolve(fetchText(new URL(res.headers.location, url).toString(), redirects - 1));
-                return;
-            }
-            if (code === 404) {
-                res.resume();
-                resolve(undefined);
-                return;
-            }
-            if (code !== 200) {
-                res.resume();
-                reject(new Error(`GET ${url}: HTTP ${code}`));
-                return;
-            }
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (d) => { body += d; });
-            res.on("end", () => resolve(body));
-        });
-        req.on("timeout", () => req.destroy(new Error(`GET ${url}: timed out`)));
-        req.on("error", reject);
-    });
-}
-
 async function readChecksums(i: ChecksumInputs): Promise<ChecksumOutputs> {
     const url = `${i.baseUrl}/${i.tag}/SHA256SUMS`;
     let text: string | undefined;
     try {
-        text = await fetchText(url);
+        const r = await httpGet(url);
+        if (r.status !== 200 && r.status !== 404) throw new Error(`HTTP ${r.status}`);
+        text = r.status === 404 ? undefined : r.body;   // 404: the build has not published yet
     } catch (e) {
-        const err = new Error(`cannot read the checksums of release ${i.tag} (${url}): ${(e as Error).message}`);
-        err.stack = "";
-        throw err;
+        throw operatorError(`cannot read the checksums of release ${i.tag} (${url}): ${(e as Error).message}`);
     }
     const sums = text === undefined ? {} : parseSha256Sums(text);
     const sha256: Partial<Record<Arch, string>> = {};

@@ -4,6 +4,7 @@
 // fine-grained tokens GitHub sends no such header and the check cannot tell.
 import * as pulumi from "@pulumi/pulumi";
 import type { Inputs } from "../host/providers";
+import { httpGet } from "./http";
 
 /** What is wrong with a token, from GitHub's answer to GET /user; undefined when fine or unknowable. */
 export function tokenScopeProblem(status: number, scopesHeader: string | undefined, key: string): string | undefined {
@@ -25,29 +26,14 @@ export interface ScopeInputs {
     key: string;
 }
 
-async function getUser(i: ScopeInputs): Promise<{ status: number; scopes?: string }> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const https = require("https") as typeof import("https");
-    return new Promise((resolve, reject) => {
-        const req = https.get(`${i.apiUrl.replace(/\/+$/, "")}/user`, {
-            timeout: 20_000,
-            headers: { authorization: `Bearer ${i.token}`, "user-agent": "containai-infra", accept: "application/vnd.github+json" },
-        }, (res) => {
-            res.resume();
-            const h = res.headers["x-oauth-scopes"];
-            resolve({ status: res.statusCode ?? 0, scopes: Array.isArray(h) ? h.join(",") : h });
-        });
-        req.on("timeout", () => req.destroy(new Error("timed out")));
-        req.on("error", reject);
-    });
-}
-
 const scopeProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: ScopeInputs, news: ScopeInputs): Promise<pulumi.dynamic.CheckResult> {
         let problem: string | undefined;
         try {
-            const r = await getUser(news);
-            problem = tokenScopeProblem(r.status, r.scopes, news.key);
+            const r = await httpGet(`${news.apiUrl.replace(/\/+$/, "")}/user`,
+                { authorization: `Bearer ${news.token}`, accept: "application/vnd.github+json" });
+            const h = r.headers["x-oauth-scopes"];
+            problem = tokenScopeProblem(r.status, Array.isArray(h) ? h.join(",") : h, news.key);
         } catch (e) {
             problem = `${news.key}: cannot reach ${news.apiUrl} to check the token's scopes: ${(e as Error).message}`;
         }
