@@ -336,7 +336,7 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
         const env = parseEnv(c, k, r.env);
         const mounts = parseMounts(c, k, r.mounts, daemons);
         mounts.forEach((m, j) => {
-            if (pathsNest(m.target, workspacePath) && m.target === workspacePath) {
+            if (m.target === workspacePath) {
                 c.add(`${k}.mounts[${j}].target`, `${show(m.target)} is the workspace's own mount; set workspace instead`);
             }
         });
