@@ -8,10 +8,14 @@
 dk() { timeout 20 docker -H "unix://$SOCKET" "$@"; }
 command -v ssh-keyscan >/dev/null 2>&1 || { echo "host=ssh-keyscan (openssh-client) is missing on the host"; exit 0; }
 
+# Every agent's state in one call ("name running" lines; a missing one is absent).
+states=$(printf '%s\n' "${AGENTS:-}" | awk 'NF {print $1}' | xargs -r docker -H "unix://$SOCKET" inspect \
+  -f '{{.Name}} {{.State.Running}}' 2>/dev/null | sed 's#^/##' || true)
+
 check() {   # name port addr key
   local name=$1 port=$2 addr=$3 key=$4 running seen deadline
-  running=$(dk inspect -f '{{.State.Running}}' "$name" 2>/dev/null || echo absent)
-  case "$running" in
+  running=$(printf '%s\n' "$states" | awk -v n="$name" '$1 == n {print $2}')
+  case "${running:-absent}" in
     true) ;;
     absent) echo "agent.$name=container is missing (removed by hand?)"; return ;;
     *) echo "agent.$name=container is not running (stopped by hand?)"; return ;;
@@ -24,18 +28,27 @@ check() {   # name port addr key
     sleep 1
   done
   if [ "$seen" != "$key" ]; then echo "agent.$name=sshd on $addr:$port presents another host key than the pinned one"; return; fi
-  # Docker-in-Docker, when the image has it (real sysbox hosts; the lab's image has none).
-  if dk exec "$name" sh -c 'command -v docker' >/dev/null 2>&1; then
-    deadline=$(( $(date +%s) + ${AGENT_WAIT:-90} ))
-    until dk exec "$name" docker info >/dev/null 2>&1; do
-      [ "$(date +%s)" -lt "$deadline" ] || { echo "agent.$name=docker info fails inside the agent (inner Docker not running)"; return; }
-      sleep 2
-    done
-  fi
+  # Docker-in-Docker, when the image has it (real sysbox hosts; the lab's image
+  # has none): one exec answers both "is there a docker" and "does it work".
+  deadline=$(( $(date +%s) + ${AGENT_WAIT:-90} ))
+  while :; do
+    inner=$(dk exec "$name" sh -c 'command -v docker >/dev/null 2>&1 || { echo none; exit 0; }; docker info >/dev/null 2>&1 && echo ok || echo down' 2>/dev/null || echo down)
+    [ "$inner" = down ] || break
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "agent.$name=docker info fails inside the agent (inner Docker not running)"; return; }
+    sleep 2
+  done
   echo "agent.$name=ok"
 }
 
+# The agents are checked side by side (each waits on its own sshd and
+# Docker); results are printed in the order given.
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+i=0
 while read -r name port addr key; do
   [ -n "$name" ] || continue
-  check "$name" "$port" "$addr" "$key"
+  i=$((i + 1))
+  check "$name" "$port" "$addr" "$key" > "$out/$(printf '%05d' "$i")" &
 done <<< "${AGENTS:-}"
+wait
+cat "$out"/* 2>/dev/null || true
