@@ -13,6 +13,31 @@ export default tseslint.config(
         },
     },
     {
+        // The program's modules take the SDK through components/sdk.ts: the
+        // root module loads the Automation API (~0.25 s on every run).
+        // @pulumi/docker and @pulumi/github load it too: index.ts imports
+        // them late, only for the stacks that use them.
+        files: ["index.ts", "components/**/*.ts"],
+        ignores: ["components/agent/**", "components/release/**"],
+        rules: {
+            "no-restricted-imports": ["error", {
+                paths: [
+                    { name: "@pulumi/pulumi", message: "import from components/sdk (the SDK root loads the Automation API on every run)" },
+                    { name: "@pulumi/docker", message: "only components/agent uses it; index.ts loads that module late" },
+                    { name: "@pulumi/github", message: "only components/release uses it; index.ts loads that module late" },
+                ],
+            }],
+        },
+    },
+    {
+        files: ["components/agent/**/*.ts", "components/release/**/*.ts"],
+        rules: {
+            "no-restricted-imports": ["error", {
+                paths: [{ name: "@pulumi/pulumi", message: "import from components/sdk (the SDK root loads the Automation API on every run)" }],
+            }],
+        },
+    },
+    {
         // Plain CommonJS helpers loaded by tools (the mocha reporter).
         files: ["**/*.js"],
         languageOptions: { sourceType: "commonjs", globals: { module: "writable" } },

@@ -4,24 +4,46 @@
 // - A release stack (containai:release and no containai:ssh) is the sysbox
 //   build pipeline; hosts consume it with containai:sysbox.source release.
 // Configuration reference: docs/configuration.md.
-import * as pulumi from "@pulumi/pulumi";
-import { Agents } from "./components/agent";
+//
+// The agents (@pulumi/docker) and the release (@pulumi/github) modules are
+// imported where they are used, after the host's resources are registered:
+// the provider SDKs load the Pulumi SDK's root (~0.25 s), which then runs
+// while the engine starts the dynamic-provider process, not before it.
+import * as pulumi from "./components/sdk";
 import { ContainAIHost, sysboxFromRelease } from "./components/host";
 import { loadConfig, loadReleaseConfig, stackKind, SysboxConfig } from "./components/config";
-import { SysboxRelease } from "./components/release";
 
 function warn(ws: { key: string; message: string }[]): void {
     for (const w of ws) void pulumi.log.warn(`${w.key}: ${w.message}`);
 }
 
-function releaseStack(): Record<string, pulumi.Output<unknown>> {
-    const { release, token, warnings } = loadReleaseConfig();
-    warn(warnings);
-    const r = new SysboxRelease("release", { release, token });
-    return { sysbox: r.sysbox, assets: r.assets, status: r.status, tag: pulumi.output(r.tag) };
+type Outputs = Record<string, pulumi.Output<unknown>>;
+
+/**
+ * Resolves once the engine has registered `r` and the next turn of the event
+ * loop has run: by then the registrations queued behind it (the host's first
+ * dynamic resource) are on their way, so a slow module load that follows
+ * runs while the engine starts the dynamic-provider process, not before.
+ */
+function registered(r: pulumi.Resource): Promise<void> {
+    return new Promise((resolve) => {
+        r.urn.apply(() => setImmediate(resolve));
+    });
 }
 
-function hostStack(): Record<string, pulumi.Output<unknown>> {
+// Each stack kind validates its config synchronously (a config error fails
+// the program before anything is registered), then finishes asynchronously.
+
+function releaseStack(): Promise<Outputs> {
+    const { release, token, warnings } = loadReleaseConfig();
+    warn(warnings);
+    return import("./components/release").then(({ SysboxRelease }) => {
+        const r = new SysboxRelease("release", { release, token });
+        return { sysbox: r.sysbox, assets: r.assets, status: r.status, tag: pulumi.output(r.tag) };
+    });
+}
+
+function hostStack(): Promise<Outputs> {
     // Validates the whole stack config and throws one error listing every
     // problem before a single resource is registered.
     const { config, connection, warnings } = loadConfig();
@@ -34,19 +56,21 @@ function hostStack(): Record<string, pulumi.Output<unknown>> {
     }
     const host = new ContainAIHost("host", { config, connection, sysbox });
     // Agents start once the host's health check passed (daemons converged and answering).
-    const agents = new Agents("agents", {
-        config, connection, facts: host.preflight.facts, hostReady: host.health.id,
+    return registered(host.preflight).then(() => import("./components/agent")).then(({ Agents }) => {
+        const agents = new Agents("agents", {
+            config, connection, facts: host.preflight.facts, hostReady: host.health.id,
+        });
+        return {
+            sysboxVersion: host.sysbox.version,
+            daemons: pulumi.output(host.daemons.map((d) => ({ unit: d.unit, socket: d.socket }))),
+            contexts: pulumi.output(host.contexts.map((c) => c.endpoint)),
+            /** Per agent: SSH alias, port and pinned host key. */
+            agentAccess: agents.access,
+            /** The operator's SSH config for the agents (`ssh -F` it, or set containai:operator.sshConfig to install it). */
+            sshConfig: agents.sshConfig,
+            sshKnownHosts: agents.knownHosts,
+        };
     });
-    return {
-        sysboxVersion: host.sysbox.version,
-        daemons: pulumi.output(host.daemons.map((d) => ({ unit: d.unit, socket: d.socket }))),
-        contexts: pulumi.output(host.contexts.map((c) => c.endpoint)),
-        /** Per agent: SSH alias, port and pinned host key. */
-        agentAccess: agents.access,
-        /** The operator's SSH config for the agents (`ssh -F` it, or set containai:operator.sshConfig to install it). */
-        sshConfig: agents.sshConfig,
-        sshKnownHosts: agents.knownHosts,
-    };
 }
 
 const outputs = stackKind() === "release" ? releaseStack() : hostStack();

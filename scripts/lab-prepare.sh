@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
-rm -rf dist && npx tsc -p tsconfig.json
+bash scripts/build.sh
 bash lab/lab.sh hosts "${@:-1}"
 bash lab/lab.sh sysbox-double 0.7.1 >/dev/null
 bash lab/lab.sh agent-image >/dev/null

@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ -d "$here/node_modules/@pulumi/pulumi" ] || bash "$here/scripts/install-deps.sh" npm >&2
-[ -f "$here/dist/fleet/rollout.js" ] || (cd "$here" && npx tsc -p tsconfig.json >&2)
+[ -f "$here/dist/fleet/rollout.js" ] || (cd "$here" && bash scripts/build.sh >&2)
 # shellcheck disable=SC1090
 source "$(bash "$here/scripts/toolchain.sh")"
 exec node "$here/dist/fleet/rollout.js" "$@"

@@ -14,5 +14,5 @@ echo "== lint" >&2
 npx eslint .
 bash scripts/shellcheck.sh
 echo "== unit + mock tests" >&2
-rm -rf dist && npx tsc -p tsconfig.json
+bash scripts/build.sh
 npx mocha --config test/mocharc.unit.json

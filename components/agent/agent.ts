@@ -5,8 +5,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as docker from "@pulumi/docker";
-import * as pulumi from "@pulumi/pulumi";
+import type * as docker from "@pulumi/docker";
+import * as pulumi from "../sdk";
 import { AGENT_RUNTIME, AgentConfig, MANAGED_BY, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "../config/agents";
 import { DaemonConfig, HostConfig, NS } from "../config/schema";
 import { HealthCheck, HostState } from "../host/providers";
@@ -15,6 +15,15 @@ import { hostScript, scriptSet } from "../host/scripts";
 import { AGENT_AUTHORIZED_KEYS, AGENT_HOST_KEY, AGENT_SSHD_DROPIN, renderAgentSshd, renderAuthorizedKeys,
     renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../render/ssh";
 import { AgentHostKey, OperatorSshConfigFiles, SshPorts } from "./providers";
+
+/**
+ * @pulumi/docker, loaded on first use: it loads the Pulumi SDK's root module
+ * (~0.25 s), which only stacks with agents need (see components/sdk.ts).
+ */
+function dockerSdk(): typeof docker {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@pulumi/docker");
+}
 
 const MiB = 1024 * 1024;
 export const CPU_PERIOD = 100_000;
@@ -134,7 +143,7 @@ export class Agent extends pulumi.ComponentResource {
             desired: { workspace: "present", workspace_owner: String(a.uid), docker_volume_others: "none" },
         }, { parent: this });
         const hostKey = new AgentHostKey(`${name}-hostkey`, { agent: a.name }, { parent: this });
-        const image = new docker.RemoteImage(`${name}-image`, {
+        const image = new (dockerSdk().RemoteImage)(`${name}-image`, {
             name: a.image,
             // The image stays on the daemon when the agent goes (other agents, a re-create).
             keepLocally: true,
@@ -144,15 +153,15 @@ export class Agent extends pulumi.ComponentResource {
             { label: "containai.managed-by", value: MANAGED_BY },
         ];
         // Kept by `pulumi destroy` and by replacement: re-creating the agent re-attaches them by name.
-        const home = new docker.Volume(`${name}-home`, { name: n.home, labels: volumeLabels },
+        const home = new (dockerSdk().Volume)(`${name}-home`, { name: n.home, labels: volumeLabels },
             { ...withProvider, retainOnDelete: true });
-        const inner = new docker.Volume(`${name}-docker`, { name: n.docker, labels: volumeLabels },
+        const inner = new (dockerSdk().Volume)(`${name}-docker`, { name: n.docker, labels: volumeLabels },
             { ...withProvider, retainOnDelete: true });
         this.volumes = { home, docker: inner };
         const limits = pulumi.all([args.hostCpus, args.hostMemoryBytes])
             .apply(([cpus, mem]) => agentLimits(a, cpus, mem));
         const port = pulumi.output(args.sshPort);
-        this.container = new docker.Container(`${name}-container`, {
+        this.container = new (dockerSdk().Container)(`${name}-container`, {
             name: n.container,
             hostname: a.name,
             image: image.imageId,
@@ -248,7 +257,7 @@ export class Agents extends pulumi.ComponentResource {
             const hostArgs = pulumi.all([providerArgs, args.hostReady]).apply(([p]) =>
                 dockerHostArgs(p.k, d.socket, p.knownHosts, `${alias}-${p.k.host}-${p.k.port}`, p.control));
             // Not secret: an address, a socket path and a key file's path (the key stays in its file).
-            providers.set(d.name, new docker.Provider(`${name}-${d.name}`, {
+            providers.set(d.name, new (dockerSdk().Provider)(`${name}-${d.name}`, {
                 host: pulumi.unsecret(hostArgs.host),
                 sshOpts: pulumi.unsecret(hostArgs.sshOpts),
             }, { parent: this }));

@@ -2,7 +2,8 @@
 // records the result), generated host keys (secrets in state), and the
 // operator's SSH config files (local files, read back for drift).
 // Serialized into state by Pulumi: build clients inside each method.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../sdk";
+import { DynamicResource, namedProvider } from "../dynamic";
 import { Connection, operatorError, parseKv, runOk } from "../host/remote";
 import { allocatePorts, PortRange, PortRequest } from "./ports";
 import type { Inputs } from "../host/providers";
@@ -42,7 +43,7 @@ async function allocate(i: SshPortsInputs, previous: Record<string, number>): Pr
  * and when agents are added, never moved: `read` returns the record as is
  * (it is state, not a host fact), so refresh keeps it.
  */
-const sshPortsProvider: pulumi.dynamic.ResourceProvider = {
+const sshPortsProvider: pulumi.dynamic.ResourceProvider = namedProvider("ssh-ports", {
     async diff(_id: string, olds: SshPortsOutputs, news: SshPortsInputs): Promise<pulumi.dynamic.DiffResult> {
         const changes = JSON.stringify(olds.requests) !== JSON.stringify(news.requests)
             || JSON.stringify(olds.range) !== JSON.stringify(news.range) || olds.probeScript !== news.probeScript;
@@ -57,9 +58,9 @@ const sshPortsProvider: pulumi.dynamic.ResourceProvider = {
     async read(id: string, props: SshPortsOutputs): Promise<pulumi.dynamic.ReadResult> {
         return { id, props };
     },
-};
+});
 
-export class SshPorts extends pulumi.dynamic.Resource {
+export class SshPorts extends DynamicResource {
     public readonly ports!: pulumi.Output<Record<string, number>>;
     constructor(name: string, args: Inputs<SshPortsInputs>, opts?: pulumi.CustomResourceOptions) {
         super(sshPortsProvider, name, { ...args, ports: undefined },
@@ -86,7 +87,7 @@ export interface HostKeyOutputs extends HostKeyInputs {
  * known_hosts entry exists before the agent's first boot and survives every
  * container replacement. Never changes once created.
  */
-const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
+const hostKeyProvider: pulumi.dynamic.ResourceProvider = namedProvider("agent-host-key", {
     async diff(): Promise<pulumi.dynamic.DiffResult> {
         return { changes: false };
     },
@@ -100,9 +101,9 @@ const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
     async read(id: string, props: HostKeyOutputs): Promise<pulumi.dynamic.ReadResult> {
         return { id, props };
     },
-};
+});
 
-export class AgentHostKey extends pulumi.dynamic.Resource {
+export class AgentHostKey extends DynamicResource {
     public readonly privateKey!: pulumi.Output<string>;
     public readonly publicKey!: pulumi.Output<string>;
     constructor(name: string, args: Inputs<HostKeyInputs>, opts?: pulumi.CustomResourceOptions) {
@@ -221,7 +222,7 @@ function convergeOperator(i: OperatorSshInputs): OperatorSshOutputs {
 }
 
 /** Local files where `pulumi up` runs; hand edits are drift, destroy removes them. */
-const operatorProvider: pulumi.dynamic.ResourceProvider = {
+const operatorProvider: pulumi.dynamic.ResourceProvider = namedProvider("operator-ssh-config", {
     async diff(_id: string, olds: OperatorSshOutputs, news: OperatorSshInputs): Promise<pulumi.dynamic.DiffResult> {
         const changed: string[] = [];
         for (const k of ["sshDir", "stack", "config", "knownHosts", "include"] as const) {
@@ -249,9 +250,9 @@ const operatorProvider: pulumi.dynamic.ResourceProvider = {
         fs.rmSync(f.conf, { force: true });
         fs.rmSync(f.known, { force: true });
     },
-};
+});
 
-export class OperatorSshConfigFiles extends pulumi.dynamic.Resource {
+export class OperatorSshConfigFiles extends DynamicResource {
     public readonly observed!: pulumi.Output<Record<string, string>>;
     constructor(name: string, args: Inputs<OperatorSshInputs>, opts?: pulumi.CustomResourceOptions) {
         super(operatorProvider, name, { ...args, observed: undefined }, opts);

@@ -2,7 +2,7 @@
 // SSH connection (key file, known_hosts). Throws one ConfigError listing every
 // problem before any resource is registered.
 import * as fs from "fs";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../sdk";
 import type { Connection } from "../host/remote";
 import { checkConfig, checkReleaseStack, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, ReleaseConfig, SshConfig } from "./schema";
 import { expandHome, publicKeyProblem } from "./checks";
@@ -13,7 +13,7 @@ export { expandHome };
 
 /** Raw values and secret-ness straight from the engine (no secret warnings). */
 export function readRawConfig(): { raw: RawConfig; secretKeys: Set<string> } {
-    const all = pulumi.runtime.allConfig();
+    const all = pulumi.allConfig();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
     const raw: RawConfig = {};

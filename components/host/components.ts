@@ -2,13 +2,13 @@
 // → DockerContext(s). Each validates its args before creating any child,
 // parents children to itself, and registers its outputs.
 import * as crypto from "crypto";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../sdk";
 import { Arch, DaemonConfig, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
 import { dockerdPath, engineMajor, networkScriptPath, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
 import { gatewayOf, subnetOf } from "./rules";
 import { hasUserinfo } from "../config/checks";
 import { renderApparmorFusermount3 } from "../render/host";
-import { HealthCheck, HostState, PreflightCheck } from "./providers";
+import { HealthCheck, HostState, PreflightCheck, Probe } from "./providers";
 import type { Connection } from "./remote";
 import { hostFile, hostScript, scriptSet } from "./scripts";
 import { checksumArches, sysboxCandidates } from "./sysboxSource";
@@ -26,6 +26,8 @@ export interface PreflightArgs {
     sysbox: pulumi.Input<SysboxConfig>;
     /** The isolated daemons: their bridges and data-roots are checked against the host. */
     daemons: DaemonConfig[];
+    /** Previews: the host's health probe, started beside the preflight's (see PreflightInputs.healthProbe). */
+    companionProbe?: Probe;
 }
 
 /** Read-only host checks; refuses incompatible hosts before anything changes. */
@@ -39,6 +41,7 @@ export class Preflight extends pulumi.ComponentResource {
         const check = new PreflightCheck(`${name}-check`, {
             connection: args.connection,
             probeScript: hostScript("preflight-probe.sh"),
+            healthProbe: args.companionProbe,
             policy: pulumi.output(args.sysbox).apply((s) => ({
                 sysboxVersion: s.source === "custom" && s.custom ? s.custom.version
                     : s.source === "file" && s.file ? s.file.version : s.version,
@@ -285,8 +288,21 @@ export class ContainAIHost extends pulumi.ComponentResource {
         const c = args.config;
         if (c.daemons.length === 0) throw new pulumi.RunError("ContainAIHost: at least one daemon instance is required");
         const sysbox = args.sysbox ?? c.sysbox;
-        this.preflight = new Preflight(`${name}-preflight`, { connection: args.connection, sysbox, daemons: c.daemons },
-            { parent: this });
+        const healthProbe: Probe = {
+            script: hostScript("health-probe.sh"),
+            env: {
+                HEALTH_DAEMONS: c.daemons.map((d) => `${unitName(d)} ${d.socket} ${d.defaultRuntime}`).join("\n"),
+                HEALTH_CONTEXTS: c.daemons.map((d) => `${d.contextName} unix://${d.socket}`).join("\n"),
+            },
+        };
+        // A preview changes nothing, so the health probe starts beside the
+        // preflight's, on its connection, and the health check at the end
+        // takes that result: one round trip to the host instead of two. An
+        // update probes health live, after its changes.
+        this.preflight = new Preflight(`${name}-preflight`, {
+            connection: args.connection, sysbox, daemons: c.daemons,
+            companionProbe: pulumi.isDryRun() ? healthProbe : undefined,
+        }, { parent: this });
         const gate = this.preflight.facts.apply((f) => `preflight:${f.kernel}`);
         const engine = new DockerEngine(`${name}-engine`, {
             connection: args.connection, package: c.engine.package, removeOnDestroy: c.engine.removeOnDestroy, after: gate,
@@ -311,11 +327,8 @@ export class ContainAIHost extends pulumi.ComponentResource {
         // Last: health of everything above, on every run (see HealthCheck).
         this.health = new HealthCheck(`${name}-health`, {
             connection: args.connection,
-            probeScript: hostScript("health-probe.sh"),
-            env: {
-                HEALTH_DAEMONS: c.daemons.map((d) => `${unitName(d)} ${d.socket} ${d.defaultRuntime}`).join("\n"),
-                HEALTH_CONTEXTS: c.daemons.map((d) => `${d.contextName} unix://${d.socket}`).join("\n"),
-            },
+            probeScript: healthProbe.script,
+            env: healthProbe.env,
             after: pulumi.all([this.sysbox.observed, ...this.daemons.map((d) => d.observed), ...this.contexts.map((x) => x.observed)])
                 .apply((all) => sha256(JSON.stringify(all))),
         }, { parent: this });

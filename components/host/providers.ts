@@ -5,7 +5,8 @@
 // `read`, store what they saw in `observed`, and `diff` compares that against
 // `desired`: drift shows up as an update, and `pulumi up` puts it back.
 // Design notes: docs/architecture.md.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../sdk";
+import { DynamicResource, namedProvider } from "../dynamic";
 import { Connection, operatorError, parseKv, runOk, withEnv } from "./remote";
 import { evaluate, HostFacts, Policy } from "./rules";
 
@@ -32,6 +33,23 @@ export interface HostStateOutputs extends HostStateInputs {
     warnings: string[];
 }
 
+/**
+ * Health probes started early, by the preflight of a preview, for the health
+ * check of the same run. Both run in this provider process (one per run):
+ * the health check takes the result instead of probing again. Keyed by the
+ * host and the probe, so it only ever answers the very same question; and
+ * forgotten as soon as a step changes a host, so it never outlives a change.
+ */
+function healthStash(): Map<string, Promise<HealthObservation>> {
+    const g = globalThis as unknown as { __containaiHealthStash?: Map<string, Promise<HealthObservation>> };
+    if (!g.__containaiHealthStash) g.__containaiHealthStash = new Map();
+    return g.__containaiHealthStash;
+}
+
+function forgetEarlyHealth(): void {
+    healthStash().clear();
+}
+
 function driftKeys(desired: Record<string, string>, observed: Record<string, string> | undefined): string[] {
     return Object.keys(desired).filter((k) => (observed ?? {})[k] !== desired[k]);
 }
@@ -46,6 +64,7 @@ async function probe(i: HostStateInputs): Promise<Record<string, string>> {
 }
 
 async function converge(i: HostStateInputs): Promise<HostStateOutputs> {
+    forgetEarlyHealth();
     const r = await runOk(i.connection, withEnv(i.env, i.applyScript), `${i.label}`,
         { onRetry: retryWarning(i.label), changesHost: true });
     const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING"));
@@ -59,7 +78,7 @@ async function converge(i: HostStateInputs): Promise<HostStateOutputs> {
     return { ...i, observed, warnings };
 }
 
-const hostStateProvider: pulumi.dynamic.ResourceProvider = {
+const hostStateProvider: pulumi.dynamic.ResourceProvider = namedProvider("host-state", {
     async diff(_id: string, olds: HostStateOutputs, news: HostStateInputs): Promise<pulumi.dynamic.DiffResult> {
         const replaces: string[] = [];
         if (olds.connection?.host !== news.connection.host) replaces.push("connection");
@@ -86,14 +105,15 @@ const hostStateProvider: pulumi.dynamic.ResourceProvider = {
         return { id, props: { ...props, observed } };
     },
     async delete(_id: string, props: HostStateOutputs): Promise<void> {
+        forgetEarlyHealth();
         await runOk(props.connection, withEnv(props.env, props.removeScript), `removal of ${props.label}`, { changesHost: true });
     },
-};
+});
 
 export type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /** One piece of converged, readable host state. */
-export class HostState extends pulumi.dynamic.Resource {
+export class HostState extends DynamicResource {
     public readonly observed!: pulumi.Output<Record<string, string>>;
     public readonly warnings!: pulumi.Output<string[]>;
     constructor(name: string, args: Inputs<HostStateInputs>, opts?: pulumi.CustomResourceOptions) {
@@ -104,6 +124,54 @@ export class HostState extends pulumi.dynamic.Resource {
 
 // ------------------------------------------------------------- preflight
 
+/** A read-only probe script and its environment. */
+export interface Probe {
+    script: string;
+    env: Record<string, string>;
+}
+
+/** A health probe's result as data: the problems, or why the probe failed. */
+export interface HealthObservation {
+    problems?: string[];
+    error?: string;
+}
+
+/** The health probe (run as the login user): what is not "ok". */
+async function healthProblems(connection: Connection, probe: Probe): Promise<string[]> {
+    const r = await runOk({ ...connection, sudo: false }, withEnv(probe.env, probe.script), "health check");
+    const seen = parseKv(r.stdout);
+    return Object.keys(seen).filter((k) => seen[k] !== "ok").map((k) => `${k} ${seen[k]}`);
+}
+
+function healthKey(connection: Connection, probe: Probe): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require("crypto");
+    return createHash("sha256").update(JSON.stringify([connection.user, connection.host, connection.port,
+        connection.hostKey, probe.script, probe.env])).digest("hex");
+}
+
+/** Start the health probe now (its result, a failure included, waits in the stash). */
+function startHealthProbe(connection: Connection, probe: Probe): void {
+    healthStash().set(healthKey(connection, probe), healthProblems(connection, probe)
+        .then((problems) => ({ problems }), (e) => ({ error: (e as Error).message })));
+}
+
+/** Take (and forget) the early result for this probe, if the preflight started one. */
+function takeEarlyHealth(connection: Connection, probe: Probe): Promise<HealthObservation> | undefined {
+    const key = healthKey(connection, probe);
+    const early = healthStash().get(key);
+    healthStash().delete(key);
+    return early;
+}
+
+/** The health probe's result: the early one of this run when there is one, else probed now. */
+async function healthNow(early: Promise<HealthObservation> | undefined, connection: Connection, probe: Probe): Promise<string[]> {
+    if (!early) return healthProblems(connection, probe);
+    const seen = await early;
+    if (seen.error !== undefined) throw operatorError(seen.error);
+    return seen.problems ?? [];
+}
+
 /** Facts whose change means the host itself changed (new kernel, OS upgrade). */
 export const IDENTITY_FACTS: (keyof HostFacts)[] = ["os_id", "os_version", "kernel", "arch", "pid1", "apparmor"];
 
@@ -111,6 +179,13 @@ export interface PreflightInputs {
     connection: Connection;
     probeScript: string;
     policy: Policy;
+    /**
+     * Previews only: the host's health probe, started beside the preflight
+     * probe on the same connection. Nothing changes on the host during a
+     * preview, so the health check at the end of the run takes its result
+     * instead of a second round trip (see healthNow). Not kept in state.
+     */
+    healthProbe?: Probe;
 }
 
 export interface PreflightOutputs extends PreflightInputs {
@@ -133,9 +208,12 @@ async function inspect(i: PreflightInputs): Promise<{ facts: HostFacts; verdict:
  * fails the run with nothing changed. Facts are recorded; a change in them
  * (new kernel, ...) shows as a diff.
  */
-const preflightProvider: pulumi.dynamic.ResourceProvider = {
+const preflightProvider: pulumi.dynamic.ResourceProvider = namedProvider("preflight", {
     async check(_olds: PreflightInputs, news: PreflightInputs): Promise<pulumi.dynamic.CheckResult> {
-        const { facts, verdict } = await inspect(news);
+        const { healthProbe, ...rest } = news;
+        // Both probes at once, as two channels of one connection.
+        if (healthProbe) startHealthProbe(news.connection, healthProbe);
+        const { facts, verdict } = await inspect(rest);
         if (verdict.refusals.length > 0) {
             return {
                 failures: verdict.refusals.map((reason) => ({
@@ -145,7 +223,7 @@ const preflightProvider: pulumi.dynamic.ResourceProvider = {
         }
         return {
             inputs: {
-                ...news, facts, warnings: verdict.warnings,
+                ...rest, facts, warnings: verdict.warnings,
                 apparmorDropin: verdict.apparmorDropin, apparmorDacOverride: verdict.apparmorDacOverride,
             },
         };
@@ -173,9 +251,9 @@ const preflightProvider: pulumi.dynamic.ResourceProvider = {
         const { facts } = await inspect(props);
         return { id, props: { ...props, facts } };
     },
-};
+});
 
-export class PreflightCheck extends pulumi.dynamic.Resource {
+export class PreflightCheck extends DynamicResource {
     public readonly facts!: pulumi.Output<HostFacts>;
     public readonly apparmorDropin!: pulumi.Output<boolean>;
     public readonly apparmorDacOverride!: pulumi.Output<boolean>;
@@ -198,11 +276,6 @@ export interface HealthInputs {
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-async function healthProblems(i: HealthInputs): Promise<string[]> {
-    const r = await runOk({ ...i.connection, sudo: false }, withEnv(i.env, i.probeScript), "health check");
-    const seen = parseKv(r.stdout);
-    return Object.keys(seen).filter((k) => seen[k] !== "ok").map((k) => `${k} ${seen[k]}`);
-}
 
 function healthError(host: string, problems: string[]): string {
     return `health check failed on ${host}: ${problems.join("; ")}. ` +
@@ -216,13 +289,15 @@ function healthError(host: string, problems: string[]): string {
  * default runtime, contexts point at their sockets. While an earlier step is
  * pending in a preview its inputs are unknown and it waits for the update.
  */
-const healthProvider: pulumi.dynamic.ResourceProvider = {
+const healthProvider: pulumi.dynamic.ResourceProvider = namedProvider("health", {
     async check(olds: HealthInputs, news: HealthInputs): Promise<pulumi.dynamic.CheckResult> {
         // Only the real inputs: the serialized provider code (__provider)
         // contains this very constant.
         const pending = JSON.stringify([news.after, news.env, news.connection]).includes(UNKNOWN);
+        const probe = { script: news.probeScript, env: news.env };
+        const early = takeEarlyHealth(news.connection, probe);
         if (!pending && olds && (olds as Partial<HealthInputs>).probeScript !== undefined) {
-            const problems = await healthProblems(news);
+            const problems = await healthNow(early, news.connection, probe);
             if (problems.length > 0) {
                 return { failures: [{ property: "health", reason: healthError(news.connection.host, problems) }] };
             }
@@ -235,18 +310,18 @@ const healthProvider: pulumi.dynamic.ResourceProvider = {
         return { changes, replaces: olds.connection?.host !== news.connection.host ? ["connection"] : [] };
     },
     async create(inputs: HealthInputs): Promise<pulumi.dynamic.CreateResult> {
-        const problems = await healthProblems(inputs);
+        const problems = await healthProblems(inputs.connection, { script: inputs.probeScript, env: inputs.env });
         if (problems.length > 0) throw operatorError(healthError(inputs.connection.host, problems));
         return { id: `health@${inputs.connection.host}:${inputs.connection.port}`, outs: inputs };
     },
     async update(_id: string, _olds: HealthInputs, news: HealthInputs): Promise<pulumi.dynamic.UpdateResult> {
-        const problems = await healthProblems(news);
+        const problems = await healthProblems(news.connection, { script: news.probeScript, env: news.env });
         if (problems.length > 0) throw operatorError(healthError(news.connection.host, problems));
         return { outs: news };
     },
-};
+});
 
-export class HealthCheck extends pulumi.dynamic.Resource {
+export class HealthCheck extends DynamicResource {
     constructor(name: string, args: Inputs<HealthInputs>, opts?: pulumi.CustomResourceOptions) {
         super(healthProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }));
     }

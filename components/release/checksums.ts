@@ -2,7 +2,8 @@
 // Pure helpers plus a dynamic resource whose create/read fetch the file, so
 // `pulumi up --refresh` on the release stack picks up a build that finished
 // after the release was created.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../sdk";
+import { DynamicResource, namedProvider } from "../dynamic";
 import type { Arch } from "../config/schema";
 import type { Inputs } from "../host/providers";
 import { operatorError } from "../host/remote";
@@ -61,7 +62,7 @@ async function readChecksums(i: ChecksumInputs): Promise<ChecksumOutputs> {
     return { ...i, status, sha256 };
 }
 
-const checksumProvider: pulumi.dynamic.ResourceProvider = {
+const checksumProvider: pulumi.dynamic.ResourceProvider = namedProvider("release-checksums", {
     async diff(_id: string, olds: ChecksumOutputs, news: ChecksumInputs): Promise<pulumi.dynamic.DiffResult> {
         const changes = (["baseUrl", "tag", "version"] as const).some((k) => olds[k] !== news[k])
             || JSON.stringify(olds.archs) !== JSON.stringify(news.archs) || olds.status !== "published";
@@ -81,9 +82,9 @@ const checksumProvider: pulumi.dynamic.ResourceProvider = {
     async read(id: string, props: ChecksumOutputs): Promise<pulumi.dynamic.ReadResult> {
         return { id, props: await readChecksums(props) };
     },
-};
+});
 
-export class ReleaseChecksums extends pulumi.dynamic.Resource {
+export class ReleaseChecksums extends DynamicResource {
     public readonly status!: pulumi.Output<string>;
     public readonly sha256!: pulumi.Output<Partial<Record<Arch, string>>>;
     constructor(name: string, args: Inputs<ChecksumInputs>, opts?: pulumi.CustomResourceOptions) {

@@ -7,7 +7,7 @@
 // of this program (a stack whose config has containai:release and no
 // containai:ssh). Docs: docs/sysbox-builds.md.
 import * as github from "@pulumi/github";
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../sdk";
 import { Arch, NS, ReleaseConfig } from "../config/schema";
 import { renderReleaseWorkflow, WORKFLOW_PATH } from "../render/workflow";
 import { projectFile } from "../host/scripts";

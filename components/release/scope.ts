@@ -2,7 +2,8 @@
 // Checked before anything is written: the check runs in `check`, so a preview
 // already fails. Classic tokens list their scopes in X-OAuth-Scopes; for
 // fine-grained tokens GitHub sends no such header and the check cannot tell.
-import * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "../sdk";
+import { DynamicResource, namedProvider } from "../dynamic";
 import type { Inputs } from "../host/providers";
 import { httpGet } from "./http";
 
@@ -26,7 +27,7 @@ export interface ScopeInputs {
     key: string;
 }
 
-const scopeProvider: pulumi.dynamic.ResourceProvider = {
+const scopeProvider: pulumi.dynamic.ResourceProvider = namedProvider("github-token-scope", {
     async check(_olds: ScopeInputs, news: ScopeInputs): Promise<pulumi.dynamic.CheckResult> {
         let problem: string | undefined;
         try {
@@ -45,9 +46,9 @@ const scopeProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: ScopeInputs): Promise<pulumi.dynamic.CreateResult> {
         return { id: "github-token-scopes", outs: inputs };
     },
-};
+});
 
-export class TokenScopeCheck extends pulumi.dynamic.Resource {
+export class TokenScopeCheck extends DynamicResource {
     constructor(name: string, args: Inputs<ScopeInputs>, opts?: pulumi.CustomResourceOptions) {
         super(scopeProvider, name, args, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }));
     }

@@ -91,6 +91,10 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
 
     it("3e. health check at the end of up: a plain up on a host whose daemon was stopped fails naming it", () => {
         hostOk(H, "systemctl stop containai-docker.service");
+        // A preview reports it too (its health probe runs beside the preflight's).
+        const p = stack.preview();
+        assert.notEqual(p.code, 0, p.out);
+        assert.match(p.out, /health check failed on 127\.0\.0\.1: containai-docker\.service is inactive, not active/);
         const r = stack.up();
         assert.notEqual(r.code, 0, r.out);
         assert.match(r.out, /health check failed on 127\.0\.0\.1: containai-docker\.service is inactive, not active/);

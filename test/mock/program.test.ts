@@ -15,7 +15,7 @@ describe("program graph (mocks)", () => {
 
     const HOSTKEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q=";
 
-    async function runProgram(config: Record<string, unknown>, secretKeys: string[] = []): Promise<{ regs: Reg[]; seen: Seen[]; error?: Error }> {
+    async function runProgram(config: Record<string, unknown>, secretKeys: string[] = [], preview = true): Promise<{ regs: Reg[]; seen: Seen[]; error?: Error }> {
         const regs: Reg[] = [];
         const seen: Seen[] = [];
         await pulumi.runtime.setMocks({
@@ -42,7 +42,7 @@ describe("program graph (mocks)", () => {
                 return { id: `${args.name}-id`, state };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-        }, "containai-infra", "test", true);
+        }, "containai-infra", "test", preview);
         const flat: Record<string, string> = {};
         for (const [k, v] of Object.entries(config)) flat[`containai:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
         pulumi.runtime.setAllConfig(flat, secretKeys);
@@ -121,6 +121,28 @@ describe("program graph (mocks)", () => {
         // The health check runs last: its input is derived from every step's observed state.
         assert.match(get("host-health").inputs.after, /^[0-9a-f]{64}$/);
         assert.equal(get("host-health").inputs.env.HEALTH_DAEMONS, "containai-docker.service /var/run/containai-docker.sock sysbox-runc");
+    });
+
+    it("a preview starts the host's health probe with the preflight's (one round trip); an update does not", async () => {
+        const pre = await runProgram({ ssh: baseSsh }, ["containai:ssh"], true);
+        const get = (regs: Reg[], n: string): Reg => regs.find((r) => r.name === n)!;
+        const health = get(pre.regs, "host-health").inputs;
+        assert.deepEqual(get(pre.regs, "host-preflight-check").inputs.healthProbe, { script: health.probeScript, env: health.env });
+        const up = await runProgram({ ssh: baseSsh }, ["containai:ssh"], false);
+        assert.equal(get(up.regs, "host-preflight-check").inputs.healthProbe, undefined);
+        assert.equal(get(up.regs, "host-health").inputs.probeScript, health.probeScript);
+    });
+
+    it("dynamic resources carry the build's serialized provider (dist/components/closures.json), not a run-time serialization", async () => {
+        const { seen } = await runProgram({ ssh: baseSsh }, ["containai:ssh"]);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const built = Object.values(require(path.join(projectRoot(), "dist", "components", "closures.json")).providers);
+        const dyn = seen.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
+        assert.ok(dyn.length > 0);
+        for (const r of dyn) {
+            assert.equal(typeof r.props.__provider, "string", `${r.name}: __provider is not the stored text`);
+            assert.ok(built.includes(r.props.__provider), `${r.name}: __provider is not one of the build's texts`);
+        }
     });
 
     it("the SSH connection (private key) is secret in every dynamic resource", async () => {
