@@ -20,15 +20,16 @@ function warn(ws: { key: string; message: string }[]): void {
 type Outputs = Record<string, pulumi.Output<unknown>>;
 
 /**
- * Resolves once the engine has registered `r` and the next turn of the event
- * loop has run: by then the registrations queued behind it (the host's first
- * dynamic resource) are on their way, so a slow module load that follows
- * runs while the engine starts the dynamic-provider process, not before.
+ * Resolves once the engine has answered `r`'s registration (or refused it:
+ * that failure is reported by the SDK, the run goes on to fail) and the next
+ * turn of the event loop has run: by then the registrations queued behind it
+ * (the host's first dynamic resource) are on their way, so a slow module load
+ * that follows runs while the engine starts the dynamic-provider process,
+ * not before it.
  */
 function registered(r: pulumi.Resource): Promise<void> {
-    return new Promise((resolve) => {
-        r.urn.apply(() => setImmediate(resolve));
-    });
+    const urn = (r.urn as unknown as { promise(): Promise<string> }).promise();
+    return urn.then(() => undefined, () => undefined).then(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
 // Each stack kind validates its config synchronously (a config error fails
