@@ -11,7 +11,12 @@
 #                            (sdk/nodejs/cmd/pulumi-language-nodejs/v3) is refused by
 #                            the module proxy reachable here at every version, so it
 #                            is built from the last sdk/v3 release that still carried
-#                            it in-tree (LANGHOST_SDK_VERSION). See docs/architecture.md.
+#                            it in-tree (LANGHOST_SDK_VERSION), as
+#                            pulumi-language-nodejs-v<that version>, and started through
+#                            a small wrapper (scripts/toolchain/langhost) that passes the
+#                            project's runtime options (typescript: false), which current
+#                            CLIs send over RPC and that old host reads only as flags.
+#                            See docs/architecture.md.
 #   pulumi-resource-pulumi-nodejs  dynamic-provider host, shipped by the npm SDK.
 #   pulumi-analyzer-policy         runs Node.js policy packs (the official CLI's script, rewritten).
 #   plugins (scripts/plugins.sh)   lab builds of the docker and github provider plugins.
@@ -69,6 +74,8 @@ build_cli() {
   rm -rf "$w"
 }
 
+langhost_real="pulumi-language-nodejs-v$LANGHOST_SDK_VERSION"
+
 build_langhost() {
   need_go
   local w; w=$(mktemp -d)
@@ -78,7 +85,22 @@ build_langhost() {
     go mod init local/pulumi-langhost >/dev/null 2>&1
     go get "github.com/pulumi/pulumi/sdk/v3@v$LANGHOST_SDK_VERSION" >&2
     go build -trimpath -tags osusergo,grpcnotrace -ldflags "$(ldflags "$LANGHOST_SDK_VERSION")" \
-      -o "$bin/pulumi-language-nodejs.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+      -o "$bin/$langhost_real.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  )
+  mv "$bin/$langhost_real.tmp" "$bin/$langhost_real"
+  rm -rf "$w"
+}
+
+# The wrapper that starts the host above with the project's runtime options
+# (scripts/toolchain/langhost/main.go). Rebuilt when its source changes.
+build_langhost_wrapper() {
+  need_go
+  local src="$here/scripts/toolchain/langhost" w
+  w=$(mktemp -d)
+  cp "$src/main.go" "$src/go.mod" "$src/go.sum" "$w/"
+  (
+    cd "$w"
+    go build -trimpath -ldflags "-s -w -X main.realHost=$langhost_real" -o "$bin/pulumi-language-nodejs.tmp" .
   )
   mv "$bin/pulumi-language-nodejs.tmp" "$bin/pulumi-language-nodejs"
   rm -rf "$w"
@@ -94,7 +116,22 @@ if [ ! -x "$bin/pulumi" ]; then
     build_cli
   fi
 fi
-[ -x "$bin/pulumi-language-nodejs" ] || build_langhost
+if [ ! -L "$bin/pulumi-language-nodejs" ]; then
+  # (A link is a current language host found on PATH above: it reads runtime options itself.)
+  if [ ! -x "$bin/$langhost_real" ]; then
+    if [ -x "$bin/pulumi-language-nodejs" ] && [ ! -f "$bin/.langhost-wrapper.sha256" ]; then
+      mv "$bin/pulumi-language-nodejs" "$bin/$langhost_real"   # a cache from before the wrapper
+    else
+      build_langhost
+    fi
+  fi
+  wsum=$(cat "$here/scripts/toolchain/langhost/"{main.go,go.mod,go.sum} | sha256sum | cut -d' ' -f1)
+  if [ ! -x "$bin/pulumi-language-nodejs" ] || [ "$(cat "$bin/.langhost-wrapper.sha256" 2>/dev/null)" != "$wsum-$langhost_real" ]; then
+    log "building the language host's wrapper (scripts/toolchain/langhost)"
+    build_langhost_wrapper
+    echo "$wsum-$langhost_real" > "$bin/.langhost-wrapper.sha256"
+  fi
+fi
 # The dynamic-provider host is a small script in the npm SDK; link it beside pulumi.
 ln -sf "$here/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
 # Node.js policy packs (`pulumi preview --policy-pack`) run through an analyzer
