@@ -6,9 +6,10 @@
 // Configuration reference: docs/configuration.md.
 //
 // The agents (@pulumi/docker) and the release (@pulumi/github) modules are
-// imported where they are used, after the host's resources are registered:
-// the provider SDKs load the Pulumi SDK's root (~0.25 s), which then runs
-// while the engine starts the dynamic-provider process, not before it.
+// imported where they are used (for a host stack, once the host's first
+// resources are registered): the provider SDKs load the Pulumi SDK's root
+// (~0.25 s), which then runs while the engine starts the dynamic-provider
+// process, not before it.
 import * as pulumi from "./components/sdk";
 import { ContainAIHost, sysboxFromRelease } from "./components/host";
 import { loadConfig, loadReleaseConfig, stackKind, SysboxConfig } from "./components/config";

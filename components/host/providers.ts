@@ -35,10 +35,12 @@ export interface HostStateOutputs extends HostStateInputs {
 
 /**
  * Health probes started early, by the preflight of a preview, for the health
- * check of the same run. Both run in this provider process (one per run):
- * the health check takes the result instead of probing again. Keyed by the
- * host and the probe, so it only ever answers the very same question; and
- * forgotten as soon as a step changes a host, so it never outlives a change.
+ * check of the same preview. Both run in this provider process (the engine
+ * keeps one for the whole command): the health check takes the result
+ * instead of probing again, and takes it whether or not it uses it. Keyed by
+ * the host and the probe, so it only ever answers the very same question;
+ * and forgotten as soon as a step changes a host, so it never outlives a
+ * change (an update after a preview in the same process probes live).
  */
 function healthStash(): Map<string, Promise<HealthObservation>> {
     const g = globalThis as unknown as { __containaiHealthStash?: Map<string, Promise<HealthObservation>> };
