@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { checkoutStackFiles, LAB_DIR, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
+import { checkoutStackFiles, LAB_DIR, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, ROOT, Stack } from "./harness";
 import { TEST_HOSTKEY } from "../helpers";
 import { describe, it, before, after } from "mocha";
 
@@ -56,6 +56,21 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         assert.equal(state.code, 0, state.out);
         assert.ok(!state.out.includes(keyBody), "the private key is in the state");
         assert.match(state.out, /privateKeyFile\\?":\s*\\?"[^"\\]*id_ed25519/, "the key file's path is in the state");
+    });
+
+    it("2b. each dynamic resource's provider code in state is exactly one of the build's serialized texts (dist/components/closures.json)", () => {
+        // (That the program sends the stored text rather than serializing at run time is
+        // checked by the mock tests: the SDK's serialization would arrive as an Output.)
+        const built = Object.values((JSON.parse(fs.readFileSync(path.join(ROOT, "dist", "components", "closures.json"), "utf8")) as
+            { providers: Record<string, string> }).providers);
+        const state = stack.pulumi("stack", "export");
+        assert.equal(state.code, 0, state.out);
+        const resources = (JSON.parse(state.out) as { deployment: { resources: { type: string; urn: string; inputs?: Record<string, unknown> }[] } })
+            .deployment.resources.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource");
+        assert.equal(resources.length, 6);
+        for (const r of resources) {
+            assert.ok(built.includes(r.inputs?.__provider as string), `${r.urn}: __provider is not one of the build's texts`);
+        }
     });
 
     it("3a. hand-edited daemon.json: preview --refresh reports it, up restores it", () => {
