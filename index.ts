@@ -14,6 +14,16 @@ import * as pulumi from "./components/sdk";
 import { ContainAIHost, sysboxFromRelease } from "./components/host";
 import { loadConfig, loadReleaseConfig, stackKind, SysboxConfig } from "./components/config";
 
+// Stack traces. The SDK captures one for every resource it registers and for
+// many of its promises (`new Error().stack`), and the language host installs
+// source-map-support, which maps every frame of each through the source maps:
+// with ten agents that was about a quarter of this program's CPU time (CPU
+// profile, docs/architecture.md). Operators get our errors as one clean
+// message without a stack, so V8's own formatting is used (frames name the
+// compiled dist/*.js). CONTAINAI_SOURCE_MAPS=1 keeps the mapping, for
+// debugging the program itself.
+if (process.env.CONTAINAI_SOURCE_MAPS !== "1") delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+
 function warn(ws: { key: string; message: string }[]): void {
     for (const w of ws) void pulumi.log.warn(`${w.key}: ${w.message}`);
 }

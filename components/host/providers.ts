@@ -34,16 +34,25 @@ export interface HostStateOutputs extends HostStateInputs {
 }
 
 /**
- * Health probes started early, by the preflight of a preview, for the health
- * check of the same preview. Both run in this provider process (the engine
- * keeps one for the whole command): the health check takes the result
- * instead of probing again, and takes it whether or not it uses it. Keyed by
- * the host and the probe, so it only ever answers the very same question;
- * and forgotten as soon as a step changes a host, so it never outlives a
- * change (an update after a preview in the same process probes live).
+ * Health probes started early, for the health check of the same run. Two
+ * places start one: the preflight of a preview (beside its own probe, on the
+ * same connection), and a health check's own `read` in a refresh (which runs
+ * before the program, so the probe overlaps everything up to the check).
+ * Everything runs in this provider process (the engine keeps one for the
+ * whole command): the health check takes the result instead of probing
+ * again, and takes it whether or not it uses it. Keyed by the host and the
+ * probe; an entry started by a read also carries the `after` it was read
+ * with (the outputs of every step before), and is used only when the check's
+ * `after` is the same: nothing before it changed. Forgotten as soon as a step
+ * changes a host, so it never outlives a change (an update probes live).
  */
-function healthStash(): Map<string, Promise<HealthObservation>> {
-    const g = globalThis as unknown as { __containaiHealthStash?: Map<string, Promise<HealthObservation>> };
+interface EarlyHealth {
+    after?: string;
+    result: Promise<HealthObservation>;
+}
+
+function healthStash(): Map<string, EarlyHealth> {
+    const g = globalThis as unknown as { __containaiHealthStash?: Map<string, EarlyHealth> };
     if (!g.__containaiHealthStash) g.__containaiHealthStash = new Map();
     return g.__containaiHealthStash;
 }
@@ -152,18 +161,27 @@ function healthKey(connection: Connection, probe: Probe): string {
         connection.hostKey, probe.script, probe.env])).digest("hex");
 }
 
-/** Start the health probe now (its result, a failure included, waits in the stash). */
-function startHealthProbe(connection: Connection, probe: Probe): void {
-    healthStash().set(healthKey(connection, probe), healthProblems(connection, probe)
-        .then((problems) => ({ problems }), (e) => ({ error: (e as Error).message })));
+/**
+ * Start the health probe now (its result, a failure included, waits in the
+ * stash). `after`: what the steps before looked like when it started (a
+ * read); without it (the preflight), a probe already started is kept.
+ */
+function startHealthProbe(connection: Connection, probe: Probe, after?: string): void {
+    const key = healthKey(connection, probe);
+    if (after === undefined && healthStash().has(key)) return;
+    healthStash().set(key, {
+        after,
+        result: healthProblems(connection, probe).then((problems) => ({ problems }), (e) => ({ error: (e as Error).message })),
+    });
 }
 
-/** Take (and forget) the early result for this probe, if the preflight started one. */
-function takeEarlyHealth(connection: Connection, probe: Probe): Promise<HealthObservation> | undefined {
+/** Take (and forget) the early result for this probe, if one was started for these same steps before. */
+function takeEarlyHealth(connection: Connection, probe: Probe, after: string): Promise<HealthObservation> | undefined {
     const key = healthKey(connection, probe);
     const early = healthStash().get(key);
     healthStash().delete(key);
-    return early;
+    if (!early || (early.after !== undefined && early.after !== after)) return undefined;
+    return early.result;
 }
 
 /** The health probe's result: the early one of this run when there is one, else probed now. */
@@ -297,7 +315,7 @@ const healthProvider: pulumi.dynamic.ResourceProvider = namedProvider("health", 
         // contains this very constant.
         const pending = JSON.stringify([news.after, news.env, news.connection]).includes(UNKNOWN);
         const probe = { script: news.probeScript, env: news.env };
-        const early = takeEarlyHealth(news.connection, probe);
+        const early = takeEarlyHealth(news.connection, probe, news.after);
         if (!pending && olds && (olds as Partial<HealthInputs>).probeScript !== undefined) {
             const problems = await healthNow(early, news.connection, probe);
             if (problems.length > 0) {
@@ -320,6 +338,18 @@ const healthProvider: pulumi.dynamic.ResourceProvider = namedProvider("health", 
         const problems = await healthProblems(news.connection, { script: news.probeScript, env: news.env });
         if (problems.length > 0) throw operatorError(healthError(news.connection.host, problems));
         return { outs: news };
+    },
+    /**
+     * A refresh reads every resource before the program runs: start the probe
+     * here, for this run's check to take (when nothing before it changed), so
+     * it runs beside the other reads instead of at the end of the run. The
+     * state itself is not changed by a read.
+     */
+    async read(id: string, props: HealthInputs): Promise<pulumi.dynamic.ReadResult> {
+        if (props.probeScript !== undefined && props.connection !== undefined) {
+            startHealthProbe(props.connection, { script: props.probeScript, env: props.env }, props.after);
+        }
+        return { id, props };
     },
 });
 

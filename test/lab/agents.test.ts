@@ -229,6 +229,26 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         assert.equal(q.code, 0, q.out);
     });
 
+    it("A6b. an agent's sshd swapped to another host key (container untouched): preview --refresh fails naming it, then passes once it is back", () => {
+        // Nothing the refresh reads changes here (same container, running), so
+        // the health check takes the probe its own refresh read started: this
+        // proves that result still carries the failure.
+        const key = "/etc/ssh/containai_host_ed25519_key";
+        hostOk(H, `${D} exec alpha sh -c 'cp ${key} /root/pinned.key && rm -f /root/other.key /root/other.key.pub && ` +
+            `ssh-keygen -q -t ed25519 -N "" -f /root/other.key && cp /root/other.key ${key} && systemctl restart ssh'`);
+        try {
+            const p = stack.preview("--refresh");
+            assert.notEqual(p.code, 0, p.out);
+            assert.match(p.out, /agent\.alpha sshd on 127\.0\.0\.1:\d+ presents another host key than the pinned one/);
+            assert.doesNotMatch(p.out, TRACE);
+        } finally {
+            hostOk(H, `${D} exec alpha sh -c 'cp /root/pinned.key ${key} && systemctl restart ssh'`);
+        }
+        const q = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(q.code, 0, q.out);
+        assert.equal(sshOk(alias("alpha"), "hostname"), "alpha");
+    });
+
     it("A7. a hand edit of the SSH config is drift, put back by up; a second container on an agent's inner-docker volume is refused", () => {
         const conf = path.join(sshDir, "containai.d", `${STACK}.conf`);
         const good = fs.readFileSync(conf, "utf8");
