@@ -71,6 +71,15 @@ export function parseArgs(argv: string[]): Options {
     return o;
 }
 
+/**
+ * Steps the engine runs at once per stack (its default is 4 x this machine's
+ * CPUs). Each docker step opens an SSH connection to the host; at most 10 at
+ * once stay within sshd's default MaxStartups (10 unauthenticated connections)
+ * before the first one has become the shared master connection. See
+ * docs/troubleshooting.md ("Session open refused").
+ */
+export const STEPS_PER_HOST = 10;
+
 /** Run f over items with at most n at once; results in item order. */
 async function pool<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {
     const out: R[] = new Array(items.length);
@@ -115,7 +124,7 @@ async function drift(stacks: Stack[], parallel: number): Promise<StackReport[]> 
         say(st.name, "drift audit (preview --refresh --expect-no-changes)");
         try {
             const r = await st.preview({
-                refresh: true, expectNoChanges: true, diff: true,
+                refresh: true, expectNoChanges: true, diff: true, parallel: STEPS_PER_HOST,
                 onEvent: (e) => {
                     const m = e.resourcePreEvent?.metadata;
                     if (m && m.op !== "same" && m.op !== "read" && m.type !== "pulumi:pulumi:Stack") {
@@ -143,7 +152,7 @@ async function rollout(stacks: Stack[], o: Options): Promise<{ reports: StackRep
     const previews = await pool(stacks, o.parallel, async (st) => {
         say(st.name, "preview");
         try {
-            const r = await st.preview({ onEvent: progress(st.name) });
+            const r = await st.preview({ onEvent: progress(st.name), parallel: STEPS_PER_HOST });
             const changes = changeCounts(r.changeSummary);
             say(st.name, `preview: ${Object.entries(changes).map(([k, v]) => `${k} ${v}`).join(", ") || "no changes"}`);
             return { st, changes, error: undefined as string | undefined };
@@ -177,7 +186,7 @@ async function rollout(stacks: Stack[], o: Options): Promise<{ reports: StackRep
             const st = byName.get(n) as Stack;
             const start = new Date();
             try {
-                const r = await st.up({ onEvent: progress(n) });
+                const r = await st.up({ onEvent: progress(n), parallel: STEPS_PER_HOST });
                 const end = new Date();
                 say(n, "up: done");
                 return { stack: n, wave: w, result: "succeeded", changes: changeCounts(r.summary.resourceChanges),

@@ -96,3 +96,22 @@ host_lock() {
 _lock_owned() {
   { printf '%s containai-step\n' "$$" > "$CONTAINAI_LOCK.owner"; } 2>/dev/null || true
 }
+
+# sshd's effective value of one option (sshd -T, lower-case name), or nothing.
+sshd_effective() {
+  local bin
+  bin=$(command -v sshd || echo /usr/sbin/sshd)
+  [ -x "$bin" ] || return 0
+  # awk reads to the end: an early exit would stop sshd with SIGPIPE (pipefail).
+  "$bin" -T 2>/dev/null | awk -v k="$1" '$1 == k && !seen {print $2; seen = 1}'
+}
+
+# Reload sshd after a configuration change: open connections stay. Socket-
+# activated sshd (ssh.socket) reads its configuration per connection.
+sshd_reload() {
+  local u
+  for u in ssh.service sshd.service; do
+    if systemctl is-active --quiet "$u" 2>/dev/null; then systemctl reload "$u"; return 0; fi
+  done
+  return 0
+}

@@ -26,6 +26,13 @@ function dockerSdk(): typeof docker {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * Sessions sshd allows per connection on hosts with agents: the engine runs
+ * up to 4 x the operator's CPUs steps at once (`--parallel`), each docker one
+ * on a session of its own (sshd's default is 10).
+ */
+export const SSHD_MAX_SESSIONS = 128;
+export const SSHD_DROPIN = "/etc/ssh/sshd_config.d/containai-infra.conf";
 export const CPU_PERIOD = 100_000;
 export { MANAGED_BY };
 
@@ -251,10 +258,21 @@ export class Agents extends pulumi.ComponentResource {
         const providerArgs = conn.apply((k) => ({
             k, knownHosts: writeProviderKnownHosts(`${alias}-${k.host}-${k.port}`, k.hostKey), control: sshControlDir(),
         }));
+        // The docker provider opens one SSH session per concurrent API call, all on
+        // one OpenSSH connection: sshd must allow as many as the engine runs at once.
+        const sshd = c.agents.length === 0 ? undefined : new HostState(`${name}-sshd`, {
+            connection: args.connection,
+            label: "sshd sessions per connection",
+            ...scriptSet("sshd-sessions"),
+            env: pulumi.output(args.hostReady).apply((after) => ({
+                MAX_SESSIONS: String(SSHD_MAX_SESSIONS), DROPIN: SSHD_DROPIN, AFTER: after,
+            })),
+            desired: { max_sessions: "ok" },
+        }, { parent: this });
         const providers = new Map<string, docker.Provider>();
         for (const d of c.daemons) {
             if (!c.agents.some((a) => a.daemon === d.name)) continue;
-            const hostArgs = pulumi.all([providerArgs, args.hostReady]).apply(([p]) =>
+            const hostArgs = pulumi.all([providerArgs, args.hostReady, sshd?.id]).apply(([p]) =>
                 dockerHostArgs(p.k, d.socket, p.knownHosts, `${alias}-${p.k.host}-${p.k.port}`, p.control));
             // Not secret: an address, a socket path and a key file's path (the key stays in its file).
             providers.set(d.name, new (dockerSdk().Provider)(`${name}-${d.name}`, {

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, onHost, Result, ROOT, Stack } from "./harness";
+import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labPort, onHost, Result, ROOT, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: agents (host 3)", () => {
@@ -151,6 +151,27 @@ describe("lab e2e: agents (host 3)", () => {
         assert.equal(p.code, 0, p.out);
         const q = stack.preview("--refresh", "--expect-no-changes");
         assert.equal(q.code, 0, q.out);
+    });
+
+    it("A3c. sshd allows the docker provider's sessions: our drop-in (MaxSessions 128), and 16 sessions at once on one OpenSSH master connection", () => {
+        assert.equal(hostOk(H, "sshd -T | awk '$1 == \"maxsessions\" {print $2}'"), "128");
+        assert.match(hostOk(H, "cat /etc/ssh/sshd_config.d/containai-infra.conf"), /^# Managed by containai-infra[^]*\nMaxSessions 128$/);
+        // The way the provider reaches the daemon: one master connection, a session per API call.
+        const ctl = path.join(sshDir, "ctl-a3c");
+        const base = ["-p", String(labPort(H)), "-i", path.join(LAB_DIR, "id_ed25519"), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-S", ctl];
+        const m = spawnSync("ssh", [...base, "-M", "-o", "ControlPersist=20", "-N", "-f", "root@127.0.0.1"], { encoding: "utf8", timeout: 30_000 });
+        assert.equal(m.status, 0, `${m.stdout}${m.stderr}`);
+        try {
+            const script = Array.from({ length: 16 }, (_, i) =>
+                `ssh ${base.map((a) => `'${a}'`).join(" ")} root@127.0.0.1 'sleep 2; echo s${i}' > '${ctl}.${i}' 2>&1 & `).join("") + "wait";
+            spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 60_000 });
+            for (let i = 0; i < 16; i++) {
+                assert.equal(fs.readFileSync(`${ctl}.${i}`, "utf8").trim(), `s${i}`, `session ${i} on the shared connection`);
+            }
+        } finally {
+            spawnSync("ssh", [...base, "-O", "exit", "root@127.0.0.1"], { encoding: "utf8", timeout: 30_000 });
+        }
     });
 
     it("A3b. the policy pack passes on the converged stack and refuses a program that breaks the guardrails", () => {
@@ -297,6 +318,8 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         const r = stack.destroy();
         assert.equal(r.code, 0, r.out);
         assert.equal(hostOk(H, "ls /var/lib/containai-docker/containers | wc -l"), "0", "no container left");
+        assert.equal(hostOk(H, "test -e /etc/ssh/sshd_config.d/containai-infra.conf && echo kept || echo gone"), "gone", "our sshd drop-in removed");
+        assert.equal(hostOk(H, "sshd -T | awk '$1 == \"maxsessions\" {print $2}'"), "10", "sshd back to its default");
         assert.equal(hostOk(H, "ls /var/lib/containai-docker/volumes | grep -c '^containai-'"), "4", "four agent volumes kept");
         assert.equal(hostOk(H, "cat /var/lib/containai-docker/volumes/containai-alpha-home/_data/data.txt"), "home");
         assert.equal(hostOk(H, "cat /var/lib/containai/workspaces/alpha/w.txt"), "ws");
