@@ -97,6 +97,15 @@ _lock_owned() {
   { printf '%s containai-step\n' "$$" > "$CONTAINAI_LOCK.owner"; } 2>/dev/null || true
 }
 
+# First line of a host file containai-infra owns (and may rewrite or remove).
+CONTAINAI_MARKER="# Managed by containai-infra"
+
+# Whether file $1 is one of ours (starts with the marker).
+ours() {
+  [ -f "$1" ] || return 1
+  case "$(head -n1 "$1")" in "$CONTAINAI_MARKER"*) return 0 ;; *) return 1 ;; esac
+}
+
 # sshd's effective value of one option (sshd -T, lower-case name), or nothing.
 sshd_effective() {
   local bin

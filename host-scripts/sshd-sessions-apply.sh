@@ -13,22 +13,21 @@
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
-marker="# Managed by containai-infra"
 have=$(sshd_effective maxsessions)
 [ -n "$have" ] || die "cannot read sshd's configuration (sshd -T failed): is openssh-server installed?"
-ours=no
-[ -f "$DROPIN" ] && case "$(head -n1 "$DROPIN")" in "$marker"*) ours=yes ;; esac
-[ -e "$DROPIN" ] && [ "$ours" = no ] && die "$DROPIN exists and is not managed by containai-infra: move it away or merge it by hand"
-if [ "$have" -ge "$MAX_SESSIONS" ] && [ "$ours" = no ]; then exit 0; fi
+mine=no
+if ours "$DROPIN"; then mine=yes; fi
+[ -e "$DROPIN" ] && [ "$mine" = no ] && die "$DROPIN exists and is not managed by containai-infra: move it away or merge it by hand"
+if [ "$have" -ge "$MAX_SESSIONS" ] && [ "$mine" = no ]; then exit 0; fi
 set_in=$(grep -rilE '^[[:space:]]*MaxSessions[[:space:]]' /etc/ssh/sshd_config /etc/ssh/sshd_config.d/ 2>/dev/null | grep -vxF "$DROPIN" || true)
 if [ -n "$set_in" ]; then
   die "sshd's MaxSessions is $have (set in $(echo "$set_in" | tr '\n' ' ')); agents need at least $MAX_SESSIONS: the docker provider opens one SSH session per concurrent Docker API call. Raise it there (sshd -t, then reload ssh), or run pulumi with --parallel 8."
 fi
-text="$marker: the docker provider multiplexes one SSH session per
+text="$CONTAINAI_MARKER: the docker provider multiplexes one SSH session per
 # concurrent Docker API call on one connection (sshd's default is 10).
 MaxSessions $MAX_SESSIONS
 "
-if [ "$ours" = yes ] && [ "$(cat "$DROPIN")" = "$(printf '%s' "$text")" ] && [ "$have" -ge "$MAX_SESSIONS" ]; then exit 0; fi
+if [ "$mine" = yes ] && [ "$(cat "$DROPIN")" = "$(printf '%s' "$text")" ] && [ "$have" -ge "$MAX_SESSIONS" ]; then exit 0; fi
 write_text "$DROPIN" "$text" 0644
 if ! out=$(sshd -t 2>&1); then
   rm -f "$DROPIN"

@@ -3,8 +3,7 @@
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
-[ -f "$DROPIN" ] || exit 0
-case "$(head -n1 "$DROPIN")" in "# Managed by containai-infra"*) ;; *) exit 0 ;; esac
+ours "$DROPIN" || exit 0
 keep=$(mktemp)
 cat "$DROPIN" > "$keep"
 rm -f "$DROPIN"
