@@ -10,6 +10,10 @@
 // resources are registered): the provider SDKs load the Pulumi SDK's root
 // (~0.25 s), which then runs while the engine starts the dynamic-provider
 // process, not before it.
+//
+// First: the SDK's closure serializer loads when it is called, not when the
+// SDK's runtime index loads (components/lazySerializer.ts).
+import "./components/preload";
 import * as pulumi from "./components/sdk";
 import { ContainAIHost, sysboxFromRelease } from "./components/host";
 import { loadConfig, loadReleaseConfig, stackKind, SysboxConfig } from "./components/config";

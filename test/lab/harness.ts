@@ -97,6 +97,8 @@ export class Stack {
         this.dir = opts.projectDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
         const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
         project.main = path.join(ROOT, project.main ?? "dist/index.js");
+        // Project plugins (the dynamic-provider wrapper) are paths relative to Pulumi.yaml.
+        for (const p of project.plugins?.providers ?? []) p.path = path.resolve(ROOT, p.path);
         delete project.backend;
         fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), YAML.stringify(project));
         const toolEnv = sh("bash", [path.join(ROOT, "scripts", "toolchain.sh")]);
