@@ -7,9 +7,10 @@
 //
 // The agents (@pulumi/docker) and the release (@pulumi/github) modules are
 // imported where they are used (for a host stack, once the host's first
-// resources are registered): the provider SDKs load the Pulumi SDK's root
-// (~0.25 s), which then runs while the engine starts the dynamic-provider
-// process, not before it.
+// resources are registered): the provider SDKs load the Pulumi SDK's root,
+// which then runs while the engine starts the dynamic-provider process, not
+// before it (~0.3 s of CPU without the lazy closure serializer below, ~0.03 s
+// with it).
 //
 // First: the SDK's closure serializer loads when it is called, not when the
 // SDK's runtime index loads (components/lazySerializer.ts).

@@ -34,7 +34,7 @@ export const LAZY_MODULES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The SDK root directory as `from` resolves it, or undefined. */
-export function sdkRoot(from: string = __dirname): string | undefined {
+function sdkRoot(from: string = __dirname): string | undefined {
     try {
         return path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [from] }));
     } catch {
