@@ -11,7 +11,7 @@
 // (@pulumi/docker and @pulumi/github import the root themselves: index.ts
 // loads them only for the stacks that use them, after the host's first
 // resource is registered.)
-export { ComponentResource, CustomResource, Resource, mergeOptions } from "@pulumi/pulumi/resource";
+export { ComponentResource, CustomResource, Resource, createUrn, mergeOptions } from "@pulumi/pulumi/resource";
 export type { ComponentResourceOptions, CustomResourceOptions, ResourceOptions } from "@pulumi/pulumi/resource";
 export { Output, all, interpolate, output, secret, unsecret } from "@pulumi/pulumi/output";
 export type { Input, Inputs } from "@pulumi/pulumi/output";

@@ -109,29 +109,34 @@ export function writeProviderKnownHosts(alias: string, hostKey: string,
 export interface AgentArgs {
     agent: AgentConfig;
     daemon: DaemonConfig;
-    connection: pulumi.Input<Connection>;
     /** The docker provider of the agent's daemon. */
     provider: docker.Provider;
     stack: string;
     sshPort: pulumi.Input<number>;
     hostCpus: pulumi.Input<number>;
     hostMemoryBytes: pulumi.Input<number>;
-    /** Image archive load (when configured): the image is looked up after it. */
-    imageLoad?: pulumi.Resource;
-    /** The host's health check id: the agent's host step runs once the host is converged. */
-    hostReady: pulumi.Input<string>;
+    /** The agent's image on its daemon (one per daemon and image, shared by its agents). */
+    imageId: pulumi.Input<string>;
+    /**
+     * What the container is created after: the daemon's agents host step
+     * (workspaces, data volumes) and the image.
+     */
+    after: pulumi.Resource[];
 }
 
-/** One VM-like system container: sysbox-runc, systemd as PID 1, sshd, Docker-in-Docker. */
+/**
+ * One VM-like system container: sysbox-runc, systemd as PID 1, sshd,
+ * Docker-in-Docker. Its workspace and data volumes are prepared, and its
+ * container kept running, by per-daemon steps of containai:agent:Agents.
+ */
 export class Agent extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     public readonly containerId: pulumi.Output<string>;
     public readonly sshPort: pulumi.Output<number>;
     /** "ssh-ed25519 <base64>" the agent's sshd presents (pinned). */
     public readonly hostPublicKey: pulumi.Output<string>;
-    public readonly volumes: { home: docker.Volume; docker: docker.Volume };
-    /** What the last run or refresh saw of the container (running=yes|no|missing). */
-    public readonly running: pulumi.Output<Record<string, string>>;
+    /** Names of the agent's data volumes (kept by destroy; see agentNames). */
+    public readonly volumes: { home: string; docker: string };
     constructor(name: string, args: AgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:agent:Agent", name, {}, opts);
         const a = args.agent;
@@ -139,46 +144,21 @@ export class Agent extends pulumi.ComponentResource {
             throw new pulumi.RunError(`Agent ${a.name}: runs on daemon ${a.daemon}, but was given ${args.daemon.name}`);
         }
         const n = agentNames(a.name);
-        const withProvider = { parent: this, provider: args.provider };
-        const prepared = new HostState(`${name}-host`, {
-            connection: args.connection,
-            label: `agent ${a.name} (workspace ${a.workspace})`,
-            ...scriptSet("agent"),
-            env: pulumi.output(args.hostReady).apply((after) => ({
-                AGENT_NAME: a.name, CONTAINER_NAME: n.container, WORKSPACE: a.workspace, AGENT_UID: String(a.uid),
-                SOCKET: args.daemon.socket, DOCKER_VOLUME: n.docker, AFTER: after,
-            })),
-            desired: { workspace: "present", workspace_owner: String(a.uid), docker_volume_others: "none" },
-        }, { parent: this });
         const hostKey = new AgentHostKey(`${name}-hostkey`, { agent: a.name }, { parent: this });
-        const image = new (dockerSdk().RemoteImage)(`${name}-image`, {
-            name: a.image,
-            // The image stays on the daemon when the agent goes (other agents, a re-create).
-            keepLocally: true,
-        }, { ...withProvider, dependsOn: args.imageLoad ? [prepared, args.imageLoad] : [prepared] });
-        const volumeLabels = [
-            { label: "containai.agent", value: a.name },
-            { label: "containai.managed-by", value: MANAGED_BY },
-        ];
-        // Kept by `pulumi destroy` and by replacement: re-creating the agent re-attaches them by name.
-        const home = new (dockerSdk().Volume)(`${name}-home`, { name: n.home, labels: volumeLabels },
-            { ...withProvider, retainOnDelete: true });
-        const inner = new (dockerSdk().Volume)(`${name}-docker`, { name: n.docker, labels: volumeLabels },
-            { ...withProvider, retainOnDelete: true });
-        this.volumes = { home, docker: inner };
+        this.volumes = { home: n.home, docker: n.docker };
         const limits = pulumi.all([args.hostCpus, args.hostMemoryBytes])
             .apply(([cpus, mem]) => agentLimits(a, cpus, mem));
         const port = pulumi.output(args.sshPort);
         this.container = new (dockerSdk().Container)(`${name}-container`, {
             name: n.container,
             hostname: a.name,
-            image: image.imageId,
+            image: args.imageId,
             runtime: AGENT_RUNTIME,
             entrypoints: ["/sbin/init"],
             stopSignal: "SIGRTMIN+3",
             stopTimeout: 100,
             restart: "unless-stopped",
-            // Whether it runs is the `${name}-running` step's job: the provider's
+            // Whether it runs is the daemon's `-running` step's job: the provider's
             // must_run refresh of a stopped container reads its published ports
             // as gone and forces a replacement (upstream kreuzwerker issue #77).
             mustRun: false,
@@ -195,8 +175,8 @@ export class Agent extends pulumi.ComponentResource {
             ],
             envs: Object.keys(a.env).sort().map((k) => `${k}=${a.env[k]}`),
             mounts: [
-                { type: "volume", source: home.name, target: `/home/${a.user}` },
-                { type: "volume", source: inner.name, target: "/var/lib/docker" },
+                { type: "volume", source: n.home, target: `/home/${a.user}` },
+                { type: "volume", source: n.docker, target: "/var/lib/docker" },
                 { type: "bind", source: a.workspace, target: a.workspacePath },
                 ...a.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
             ],
@@ -212,20 +192,32 @@ export class Agent extends pulumi.ComponentResource {
                 { file: AGENT_HOST_KEY, content: hostKey.privateKey, permissions: "0600" },
                 { file: `${AGENT_HOST_KEY}.pub`, content: hostKey.publicKey.apply((k) => `${k}\n`), permissions: "0644" },
             ],
-        }, { ...withProvider, deleteBeforeReplace: true, dependsOn: [prepared, home, inner] });
-        const running = new HostState(`${name}-running`, {
-            connection: args.connection,
-            label: `agent ${a.name} (container)`,
-            ...scriptSet("agent-run"),
-            env: this.container.id.apply((id) => ({ SOCKET: args.daemon.socket, CONTAINER_NAME: n.container, CONTAINER_ID: id })),
-            desired: { running: "yes" },
-        }, { parent: this, dependsOn: [this.container] });
-        this.running = running.observed;
+        }, { parent: this, provider: args.provider, deleteBeforeReplace: true, dependsOn: args.after });
         this.containerId = this.container.id;
         this.sshPort = port;
         this.hostPublicKey = hostKey.publicKey;
         this.registerOutputs({ containerId: this.containerId, sshPort: this.sshPort, hostPublicKey: this.hostPublicKey });
     }
+}
+
+/** The agents host step's AGENTS lines: "name container uid home-volume docker-volume workspace". */
+export function agentHostLines(agents: Pick<AgentConfig, "name" | "uid" | "workspace">[]): string {
+    return agents.map((a) => {
+        const n = agentNames(a.name);
+        return `${a.name} ${n.container} ${a.uid} ${n.home} ${n.docker} ${a.workspace}`;
+    }).join("\n");
+}
+
+/** What the agents host step wants for each agent (keys "<agent>.<fact>"). */
+export function agentHostDesired(agents: Pick<AgentConfig, "name" | "uid">[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const a of agents) {
+        out[`${a.name}.workspace`] = "present";
+        out[`${a.name}.workspace_owner`] = String(a.uid);
+        out[`${a.name}.volumes`] = "present";
+        out[`${a.name}.docker_volume_others`] = "none";
+    }
+    return out;
 }
 
 // ----------------------------------------------------------------- Agents
@@ -249,6 +241,8 @@ export class Agents extends pulumi.ComponentResource {
     public readonly knownHosts: pulumi.Output<string>;
     /** Per agent, as the operator's SSH config names it: name, alias, port, pinned host key. */
     public readonly access: pulumi.Output<{ name: string; alias: string; sshPort: number; hostKey: string }[]>;
+    /** What the last run or refresh saw of the containers ("<container>.running" = yes|no|missing). */
+    public readonly running: pulumi.Output<Record<string, string>>;
     constructor(name: string, args: AgentsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:agent:Agents", name, {}, opts);
         const c = args.config;
@@ -287,6 +281,7 @@ export class Agents extends pulumi.ComponentResource {
             this.sshConfig = pulumi.output("");
             this.knownHosts = pulumi.output("");
             this.access = pulumi.output([]);
+            this.running = pulumi.output({} as Record<string, string>);
             this.registerOutputs({});
             return;
         }
@@ -298,43 +293,80 @@ export class Agents extends pulumi.ComponentResource {
             after: args.hostReady,
         }, { parent: this });
         this.ports = ports.ports;
-        // One archive load per (daemon, image).
-        const loads = new Map<string, HostState>();
-        for (const a of c.agents) {
-            if (!a.imageArchive) continue;
-            const d = c.daemons.find((x) => x.name === a.daemon) as DaemonConfig;
-            const key = `${d.name} ${a.image}`;
-            if (loads.has(key)) continue;
-            const id = crypto.createHash("sha256").update(key).digest("hex").slice(0, 8);
-            loads.set(key, new HostState(`${name}-image-${id}`, {
-                connection: args.connection,
-                label: `image ${a.image} on ${d.name}`,
-                ...scriptSet("image"),
-                env: pulumi.output(args.hostReady).apply((after) => ({
-                    SOCKET: d.socket, IMAGE: a.image, ARCHIVE_URL: a.imageArchive?.url ?? "",
-                    ARCHIVE_SHA256: a.imageArchive?.sha256 ?? "", AFTER: after,
-                })),
-                desired: { image: "present" },
-            }, { parent: this }));
-        }
         const facts = pulumi.output(args.facts);
         const hostCpus = facts.apply((f) => Number(f.cpus) || 1);
         const hostMem = facts.apply((f) => Number(f.memory_bytes) || 1024 * MiB);
+        const ready = pulumi.output(args.hostReady);
+        // Per daemon, for all its agents at once (one host step each, not one
+        // per agent): the host side (workspaces, data volumes, the inner-Docker
+        // volume guard), one image per image name, then the containers, then
+        // the step that keeps them running, then the health check.
+        const images = new Map<string, docker.RemoteImage>();
+        const prepared = new Map<string, HostState>();
+        for (const d of c.daemons) {
+            const mine = c.agents.filter((a) => a.daemon === d.name);
+            if (mine.length === 0) continue;
+            const provider = providers.get(d.name) as docker.Provider;
+            const host = new HostState(`${name}-${d.name}-prepare`, {
+                connection: args.connection,
+                label: `agents of ${d.name} (workspaces, data volumes)`,
+                ...scriptSet("agents-prepare"),
+                env: ready.apply((after) => ({ SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine), AFTER: after })),
+                desired: agentHostDesired(mine),
+            }, { parent: this });
+            prepared.set(d.name, host);
+            for (const a of mine) {
+                const key = `${d.name} ${a.image}`;
+                if (images.has(key)) continue;
+                const id = crypto.createHash("sha256").update(key).digest("hex").slice(0, 8);
+                // Loaded from its archive when configured (once per daemon and image).
+                const archive = mine.find((x) => x.image === a.image && x.imageArchive)?.imageArchive;
+                const load = archive === undefined ? undefined : new HostState(`${name}-image-${id}`, {
+                    connection: args.connection,
+                    label: `image ${a.image} on ${d.name}`,
+                    ...scriptSet("image"),
+                    env: ready.apply((after) => ({
+                        SOCKET: d.socket, IMAGE: a.image, ARCHIVE_URL: archive.url, ARCHIVE_SHA256: archive.sha256, AFTER: after,
+                    })),
+                    desired: { image: "present" },
+                }, { parent: this });
+                // The image stays on the daemon when its agents go (a re-create, other stacks).
+                // Until 2026-11 each agent had its own (`<agent>-image`, under its Agent):
+                // the first agent's is this one, so an upgrade reads the same image ID
+                // and re-creates no container.
+                const was = { name: `${name}-${a.name}-image`, parent: pulumi.createUrn(`${name}-${a.name}`, "containai:agent:Agent", this) };
+                images.set(key, new (dockerSdk().RemoteImage)(`${name}-image-${id}-ref`, { name: a.image, keepLocally: true },
+                    { parent: this, provider, dependsOn: load ? [host, load] : [host], aliases: [was] }));
+            }
+        }
         this.agents = c.agents.map((a) => {
             const d = c.daemons.find((x) => x.name === a.daemon) as DaemonConfig;
-            const load = loads.get(`${d.name} ${a.image}`);
+            const image = images.get(`${d.name} ${a.image}`) as docker.RemoteImage;
             return new Agent(`${name}-${a.name}`, {
-                agent: a, daemon: d, connection: args.connection, provider: providers.get(d.name) as docker.Provider, stack,
+                agent: a, daemon: d, provider: providers.get(d.name) as docker.Provider, stack,
                 sshPort: ports.ports.apply((p) => p[a.name]),
                 hostCpus, hostMemoryBytes: hostMem,
-                imageLoad: load, hostReady: args.hostReady,
+                imageId: image.imageId, after: [prepared.get(d.name) as HostState, image],
             }, { parent: this });
         });
-        // Health after every container: running, sshd answers with the pinned key, inner docker when present.
+        const running: pulumi.Output<Record<string, string>>[] = [];
         for (const d of c.daemons) {
             const idx = c.agents.map((a, i) => (a.daemon === d.name ? i : -1)).filter((i) => i >= 0);
             if (idx.length === 0) continue;
             const mine = idx.map((i) => this.agents[i]);
+            // Keeps the containers running: starts one stopped by hand (drift in a refresh).
+            const run = new HostState(`${name}-${d.name}-running`, {
+                connection: args.connection,
+                label: `agents of ${d.name} (containers running)`,
+                ...scriptSet("agents-run"),
+                env: pulumi.all(mine.map((g) => g.containerId)).apply((ids) => ({
+                    SOCKET: d.socket,
+                    CONTAINERS: ids.map((id, j) => `${agentNames(c.agents[idx[j]].name).container} ${id}`).join("\n"),
+                })),
+                desired: Object.fromEntries(idx.map((i) => [`${agentNames(c.agents[i].name).container}.running`, "yes"])),
+            }, { parent: this, dependsOn: mine.map((g) => g.container) });
+            running.push(run.observed);
+            // Health after every container: running, sshd answers with the pinned key, inner docker when present.
             const lines = pulumi.all(mine.map((g) => pulumi.all([g.sshPort, g.hostPublicKey]))).apply((rows) => rows.map(([port, key], j) => {
                 const a = c.agents[idx[j]];
                 return `${agentNames(a.name).container} ${port} ${a.sshBind === "0.0.0.0" ? "127.0.0.1" : a.sshBind} ${key.split(/\s+/)[1]}`;
@@ -343,10 +375,11 @@ export class Agents extends pulumi.ComponentResource {
                 connection: args.connection,
                 probeScript: hostScript("agents-health-probe.sh"),
                 env: lines.apply((AGENTS) => ({ SOCKET: d.socket, AGENTS })),
-                after: pulumi.all(mine.map((g) => pulumi.all([g.containerId, g.container.image, g.container.memory, g.container.cpuQuota, g.running])))
+                after: pulumi.all([run.observed, pulumi.all(mine.map((g) => pulumi.all([g.containerId, g.container.image, g.container.memory, g.container.cpuQuota])))])
                     .apply((all) => crypto.createHash("sha256").update(JSON.stringify(all)).digest("hex")),
             }, { parent: this });
         }
+        this.running = pulumi.all(running).apply((rs) => Object.assign({}, ...rs) as Record<string, string>);
         // The operator's SSH config: a stack output always, files only when asked for.
         const op = c.operator;
         const identityFile = op.identityFile ?? c.ssh.privateKeyFile;

@@ -13,13 +13,19 @@ import { spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labPort, onHost, Result, ROOT, Stack } from "./harness";
+import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labPort, onHost, previousProgram, Result, ROOT, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: agents (host 3)", () => {
     const H = 3;
     const D = "docker -H unix:///var/run/containai-docker.sock";
     const STACK = "e2e-agents";
+    /**
+     * The last commit with the per-agent layout (a host step, an image, two
+     * docker.Volume resources and a run step per agent): A0 upgrades from it.
+     */
+    const PER_AGENT_LAYOUT = "f1e790e00aed551b76de13d1df07228563847b40";
+    let previous: string | undefined;
     const TRACE = /^\s+at .+\(.+:\d+:\d+\)$|problems: \[|\[Error\]/m;
     const stackFilesBefore = checkoutStackFiles();
     let stack: Stack;
@@ -75,7 +81,38 @@ describe("lab e2e: agents (host 3)", () => {
     });
     after(() => {
         stack?.cleanup();
+        if (previous) fs.rmSync(previous, { recursive: true, force: true });
         if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
+    });
+
+    it("A0. an upgrade from the per-agent layout: no container re-created or restarted, volumes and their data kept, then no drift", () => {
+        previous = previousProgram(PER_AGENT_LAYOUT);
+        stack.useProgram(previous);
+        const r = stack.up();
+        assert.equal(r.code, 0, r.out);
+        // The per-agent layout really was deployed: the volumes are docker.Volume resources in state.
+        const exported = stack.pulumi("stack", "export");
+        assert.equal(exported.code, 0, exported.out);
+        assert.match(exported.out, /docker:index\/volume:Volume::agents-alpha-home/);
+        assert.match(exported.out, /pulumi-nodejs:dynamic:Resource::agents-beta-running/);
+        const before = { alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}") };
+        sshOk(alias("alpha"), "echo old-home > ~/old.txt; echo old-ws > ~/workspace/old.txt");
+        stack.useProgram(ROOT);
+        const p = stack.preview();
+        assert.equal(p.code, 0, p.out);
+        assert.doesNotMatch(p.out, /replace/);
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.doesNotMatch(u.out, /replace/);
+        assert.deepEqual({ alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}") }, before,
+            "the same containers, not restarted");
+        assert.equal(hostOk(H, `${D} volume ls -q | grep '^containai-' | sort | tr '\\n' ' '`),
+            "containai-alpha-docker containai-alpha-home containai-beta-docker containai-beta-home");
+        assert.equal(sshOk(alias("alpha"), "cat ~/old.txt ~/workspace/old.txt"), "old-home\nold-ws");
+        const after = stack.pulumi("stack", "export");
+        assert.doesNotMatch(after.out, /docker:index\/volume:Volume|agents-alpha-running|agents-alpha-host"/);
+        const q = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(q.code, 0, q.out);
     });
 
     it("A1. two agents: `ssh <alias>` into each through the generated config as the agent user; key only; port 2300 skipped", () => {
@@ -239,7 +276,7 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         const p = stack.preview();
         assert.notEqual(p.code, 0);
         assert.match(p.out, /agent\.beta container is not running \(stopped by hand\?\).*pulumi up --refresh/);
-        stack.driftReportedThenRestored(/agents-beta-running/, "a stopped agent was not reported");
+        stack.driftReportedThenRestored(/agents-containai-docker-running/, "a stopped agent was not reported");
         assert.equal(inspect("beta", "{{.Id}} {{.State.Running}}"), `${id} true`, "the same container, started again");
         assert.equal(sshOk(alias("beta"), "hostname"), "beta");
         hostOk(H, `${D} rm -f beta >/dev/null`);
@@ -268,6 +305,18 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         const q = stack.preview("--refresh", "--expect-no-changes");
         assert.equal(q.code, 0, q.out);
         assert.equal(sshOk(alias("alpha"), "hostname"), "alpha");
+    });
+
+    it("A6c. the health check asks inside an agent whose PATH holds a docker CLI (the lab image has none: it is looked up from the host)", () => {
+        // A stand-in docker CLI that leaves a marker: the check's `docker info` ran inside.
+        hostOk(H, `${D} exec alpha sh -c 'rm -f /tmp/inner-docker-ran; printf "#!/bin/sh\\ntouch /tmp/inner-docker-ran\\n" > /usr/local/bin/docker && chmod 0755 /usr/local/bin/docker'`);
+        try {
+            const p = stack.preview("--expect-no-changes");
+            assert.equal(p.code, 0, p.out);
+            assert.equal(hostOk(H, `${D} exec alpha sh -c 'test -e /tmp/inner-docker-ran && echo ran || echo skipped'`), "ran");
+        } finally {
+            hostOk(H, `${D} exec alpha rm -f /usr/local/bin/docker /tmp/inner-docker-ran`);
+        }
     });
 
     it("A7. a hand edit of the SSH config is drift, put back by up; a second container on an agent's inner-docker volume is refused", () => {

@@ -95,12 +95,7 @@ export class Stack {
     constructor(readonly name: string, config: Record<string, unknown>,
         opts: { backend?: string; projectDir?: string; backendUrl?: string; env?: Record<string, string> } = {}) {
         this.dir = opts.projectDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `containai-e2e-${name}-`));
-        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
-        project.main = path.join(ROOT, project.main ?? "dist/index.js");
-        // Project plugins (the dynamic-provider wrapper) are paths relative to Pulumi.yaml.
-        for (const p of project.plugins?.providers ?? []) p.path = path.resolve(ROOT, p.path);
-        delete project.backend;
-        fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), YAML.stringify(project));
+        this.useProgram(ROOT);
         const toolEnv = sh("bash", [path.join(ROOT, "scripts", "toolchain.sh")]);
         if (toolEnv.code !== 0) throw new Error(`toolchain: ${toolEnv.out}`);
         const envFile = toolEnv.out.trim().split("\n").pop() as string;
@@ -126,6 +121,18 @@ export class Stack {
         this.setConfig(config);
         const r = sh("pulumi", ["stack", "init", name, "--non-interactive"], { env: this.env, cwd: this.dir });
         if (r.code !== 0) throw new Error(`stack init: ${r.out}`);
+    }
+    /**
+     * Run the program of the project at `root` (this checkout by default, or
+     * e.g. a previous commit's build from previousProgram) for this stack.
+     */
+    useProgram(root: string): void {
+        const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
+        project.main = path.join(root, project.main ?? "dist/index.js");
+        // Project plugins (the dynamic-provider wrapper) are paths relative to Pulumi.yaml.
+        for (const p of project.plugins?.providers ?? []) p.path = path.resolve(root, p.path);
+        delete project.backend;
+        fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), YAML.stringify(project));
     }
     setConfig(config: Record<string, unknown>): void {
         // Keep the secrets-provider salt `pulumi stack init` wrote.
@@ -167,6 +174,22 @@ export class Stack {
     }
     destroy(): Result { return this.pulumi("destroy", "--yes", "--skip-preview"); }
     cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+/**
+ * A previous commit's program, built into a temporary directory (for upgrade
+ * tests): `git archive` of `rev` (the checkout is only read), this checkout's
+ * node_modules (the same pinned packages), then that tree's own build.
+ * The caller removes the directory.
+ */
+export function previousProgram(rev: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `containai-program-${rev.slice(0, 7)}-`));
+    const archive = sh("bash", ["-c", `git -C "$1" archive --format=tar "$2" | tar -x -C "$3"`, "_", ROOT, rev, dir]);
+    if (archive.code !== 0) throw new Error(`git archive ${rev}: ${archive.out} (the lab suite runs from a git clone with history)`);
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const build = sh("bash", ["scripts/build.sh"], { cwd: dir });
+    if (build.code !== 0) throw new Error(`build of ${rev}: ${build.out}`);
+    return dir;
 }
 
 /** The lab's S3-compatible state store (MinIO): env for an s3:// backend (lab/lab.sh s3). */

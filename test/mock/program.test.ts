@@ -1,6 +1,7 @@
 // Mock tests of the whole program (graph shape, not host behaviour: the lab
 // tests cover that against real hosts with the real engine).
 import * as assert from "node:assert/strict";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -8,6 +9,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { projectRoot } from "../helpers";
 import { renderReleaseWorkflow } from "../../components/render/workflow";
 import { after, describe, it } from "mocha";
+
+function sha8(s: string): string {
+    return crypto.createHash("sha256").update(s).digest("hex").slice(0, 8);
+}
 
 describe("program graph (mocks)", () => {
     interface Reg { type: string; name: string; inputs: any; parent?: string; }
@@ -251,7 +256,7 @@ describe("program graph (mocks)", () => {
             { name: "beta", image: "ghcr.io/org/agent:1.2", authorizedKeys: [PUB], cpus: 2, memory: "4g", sshPort: 2301 },
         ];
 
-        it("each agent: a component with workspace step, host key, image, two retained volumes, container, run step", async () => {
+        it("each agent: a component with its host key and container; per daemon: one host step, one image per image name, one run step", async () => {
             const { regs, seen, error } = await runProgram({ ssh, agents: agentsCfg, operator: { sshConfig: true, sshDir: path.join(tmp, "ssh") } });
             assert.equal(error, undefined, String(error));
             const types = regs.map((r) => `${r.type}::${r.name}`);
@@ -261,31 +266,52 @@ describe("program graph (mocks)", () => {
                 "containai:agent:Agent::agents-beta",
                 "pulumi:providers:docker::agents-containai-docker",
                 "pulumi-nodejs:dynamic:Resource::agents-ssh-ports",
-                "pulumi-nodejs:dynamic:Resource::agents-alpha-host",
+                "pulumi-nodejs:dynamic:Resource::agents-containai-docker-prepare",
                 "pulumi-nodejs:dynamic:Resource::agents-alpha-hostkey",
-                "docker:index/remoteImage:RemoteImage::agents-alpha-image",
-                "docker:index/volume:Volume::agents-alpha-home",
-                "docker:index/volume:Volume::agents-alpha-docker",
                 "docker:index/container:Container::agents-alpha-container",
-                "pulumi-nodejs:dynamic:Resource::agents-alpha-running",
+                "docker:index/container:Container::agents-beta-container",
+                "pulumi-nodejs:dynamic:Resource::agents-containai-docker-running",
                 "pulumi-nodejs:dynamic:Resource::agents-containai-docker-health",
                 "pulumi-nodejs:dynamic:Resource::agents-operator-ssh",
             ]) {
                 assert.ok(types.includes(want), `${want} not registered; got:\n${types.join("\n")}`);
             }
+            // Two agents of one image on one daemon share its image lookup; no volume is a resource (the host step keeps them).
+            const images = regs.filter((r) => r.type === "docker:index/remoteImage:RemoteImage");
+            assert.deepEqual(images.map((r) => [r.name, r.inputs.name, r.inputs.keepLocally]),
+                [[`agents-image-${sha8("containai-docker ghcr.io/org/agent:1.2")}-ref`, "ghcr.io/org/agent:1.2", true]]);
+            assert.deepEqual(regs.filter((r) => r.type === "docker:index/volume:Volume"), []);
+            // It is the first agent's image of the per-agent layout (an upgrade re-creates no container).
+            const alias = (seen.find((x) => x.name === images[0].name)?.opts?.aliases ?? [])[0] as { name: string; parent: pulumi.Output<string> };
+            assert.equal(alias.name, "agents-alpha-image");
+            assert.match(await new Promise<string>((ok) => alias.parent.apply(ok)), /containai:agent:Agents\$containai:agent:Agent::agents-alpha$/);
+            assert.equal(regs.filter((r) => r.type === "pulumi-nodejs:dynamic:Resource" && /-(prepare|running)$/.test(r.name)).length, 2);
             const parentOf = (n: string): string | undefined => seen.find((s) => s.name === n)?.parent;
             assert.equal(parentOf("agents-alpha"), "Agents");
             assert.equal(parentOf("agents-alpha-container"), "Agent");
             assert.equal(parentOf("agents-containai-docker"), "Agents");
-            // Data survives destroy and replacement: both volumes are retained; the container goes first when replaced.
+            assert.equal(parentOf("agents-containai-docker-prepare"), "Agents");
+            // The container goes first when replaced (its volumes and workspace are re-attached by name).
             const optsOf = (n: string): pulumi.CustomResourceOptions => seen.find((s) => s.name === n)?.opts ?? {};
-            for (const v of ["agents-alpha-home", "agents-alpha-docker"]) assert.equal(optsOf(v).retainOnDelete, true, v);
             assert.equal(optsOf("agents-alpha-container").deleteBeforeReplace, true);
-            assert.equal(regs.find((r) => r.name === "agents-alpha-image")!.inputs.keepLocally, true);
+            // The host step: every agent's workspace, volumes and guard, in one step; it keeps them on delete.
+            const prep = regs.find((r) => r.name === "agents-containai-docker-prepare")!.inputs;
+            assert.equal(prep.env.AGENTS, "alpha alpha 1000 containai-alpha-home containai-alpha-docker /var/lib/containai/workspaces/alpha\n" +
+                "beta beta 1000 containai-beta-home containai-beta-docker /var/lib/containai/workspaces/beta");
+            assert.equal(prep.env.MANAGED_BY, "containai-infra");
+            assert.deepEqual(prep.desired, {
+                "alpha.workspace": "present", "alpha.workspace_owner": "1000", "alpha.volumes": "present", "alpha.docker_volume_others": "none",
+                "beta.workspace": "present", "beta.workspace_owner": "1000", "beta.volumes": "present", "beta.docker_volume_others": "none",
+            });
+            assert.match(prep.removeScript, /kept workspace/);
+            assert.doesNotMatch(prep.removeScript, /volume rm|rm -r/);
             // Ordered by data after the host's health check: nothing of an agent touches a host that is not converged.
-            assert.equal(regs.find((r) => r.name === "agents-alpha-host")!.inputs.env.AFTER, "host-health-id");
+            assert.equal(prep.env.AFTER, "host-health-id");
             assert.equal(regs.find((r) => r.name === "agents-ssh-ports")!.inputs.after, "host-health-id");
-            assert.equal(regs.find((r) => r.name === "agents-alpha-running")!.inputs.env.CONTAINER_ID, "agents-alpha-container-id");
+            // The run step names each container with its ID (a replaced container re-runs it).
+            const run = regs.find((r) => r.name === "agents-containai-docker-running")!.inputs;
+            assert.equal(run.env.CONTAINERS, "alpha agents-alpha-container-id\nbeta agents-beta-container-id");
+            assert.deepEqual(run.desired, { "alpha.running": "yes", "beta.running": "yes" });
         });
 
         it("the container: sysbox-runc, systemd as PID 1, limits, labels, loopback SSH, volumes; the host key is a secret", async () => {

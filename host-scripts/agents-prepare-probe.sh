@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Read-only state of the host side of one daemon's agents (key=value lines,
+# "<agent>.<key>"): the workspace and its owner, the two data volumes, and the
+# other containers that mount the agent's inner-Docker volume. Three docker
+# CLI calls for all the agents of the daemon.
+# Env: SOCKET; AGENTS lines "name container uid home-volume docker-volume workspace"
+# shellcheck source=lib.sh
+[ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+dk() { docker -H "unix://$SOCKET" "$@"; }
+
+volumes=$(dk volume ls -q 2>/dev/null || true)
+# "container volume..." for every container of the daemon, in one inspect.
+mounts=""
+ids=$(dk ps -aq 2>/dev/null || true)
+if [ -n "$ids" ]; then
+  # shellcheck disable=SC2086 # container IDs, split on purpose
+  mounts=$(dk inspect --type container -f '{{.Name}}{{range .Mounts}}{{if eq .Type "volume"}} {{.Name}}{{end}}{{end}}' $ids 2>/dev/null \
+    | sed 's#^/##' || true)
+fi
+
+while read -r name container _uid home inner workspace; do
+  [ -n "$name" ] || continue
+  if [ -d "$workspace" ]; then
+    echo "$name.workspace=present"
+    echo "$name.workspace_owner=$(stat -c %u "$workspace")"
+  else
+    echo "$name.workspace=missing"
+    echo "$name.workspace_owner=none"
+  fi
+  missing=""
+  for v in "$home" "$inner"; do
+    printf '%s\n' "$volumes" | grep -qx -- "$v" || missing="$missing${missing:+,}$v"
+  done
+  echo "$name.volumes=${missing:+missing:}${missing:-present}"
+  others=$(printf '%s\n' "$mounts" | awk -v v="$inner" -v c="$container" \
+    '$1 != c { for (i = 2; i <= NF; i++) if ($i == v) { print $1; break } }' | paste -sd, -)
+  echo "$name.docker_volume_others=${others:-none}"
+done <<< "${AGENTS:-}"

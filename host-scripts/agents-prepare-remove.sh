@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Removing the agents' host side keeps their workspaces and data volumes: work
+# is never deleted by a destroy (delete them by hand once you are sure).
+# Env: SOCKET; AGENTS lines "name container uid home-volume docker-volume workspace"
+# shellcheck source=lib.sh
+[ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+host_lock
+while read -r name _container _uid home inner workspace; do
+  [ -n "$name" ] || continue
+  echo "kept workspace $workspace and volumes $home, $inner of agent $name" >&2
+done <<< "${AGENTS:-}"
