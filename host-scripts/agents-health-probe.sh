@@ -8,13 +8,34 @@
 dk() { timeout 20 docker -H "unix://$SOCKET" "$@"; }
 command -v ssh-keyscan >/dev/null 2>&1 || { echo "host=ssh-keyscan (openssh-client) is missing on the host"; exit 0; }
 
-# Every agent's state in one call ("name running" lines; a missing one is absent).
-states=$(printf '%s\n' "${AGENTS:-}" | awk 'NF {print $1}' | xargs -r docker -H "unix://$SOCKET" inspect \
-  -f '{{.Name}} {{.State.Running}}' 2>/dev/null | sed 's#^/##' || true)
+# Every agent's state in one call ("name running pid env..." lines; a missing
+# one is absent). The environment is there for the agent's PATH.
+states=$(printf '%s\n' "${AGENTS:-}" | awk 'NF {print $1}' | xargs -r docker -H "unix://$SOCKET" inspect --type container \
+  -f '{{.Name}} {{.State.Running}} {{.State.Pid}}{{range .Config.Env}} {{.}}{{end}}' 2>/dev/null | sed 's#^/##' || true)
+
+# True when the agent surely has no docker CLI: its root filesystem is
+# visible from here (/proc/<pid>/root: root on the host) and no directory of
+# its PATH holds an entry named docker (file or symlink, even a dangling
+# one). Anything else (not visible, a relative PATH entry, an entry found)
+# means "maybe": the caller asks inside with docker exec.
+no_docker_cli() {   # pid PATH
+  local root=/proc/$1/root dirs d
+  [ "$1" -gt 0 ] 2>/dev/null && ls "$root/" >/dev/null 2>&1 || return 1
+  IFS=: read -ra dirs <<< "$2"
+  for d in "${dirs[@]}"; do
+    case $d in /*) ;; *) return 1 ;; esac
+    if [ -e "$root$d/docker" ] || [ -L "$root$d/docker" ]; then return 1; fi
+  done
+  return 0
+}
 
 check() {   # name port addr key
-  local name=$1 port=$2 addr=$3 key=$4 running seen deadline
+  local name=$1 port=$2 addr=$3 key=$4 running pid path seen deadline
   running=$(printf '%s\n' "$states" | awk -v n="$name" '$1 == n {print $2}')
+  pid=$(printf '%s\n' "$states" | awk -v n="$name" '$1 == n {print $3}')
+  # docker exec's PATH: the container's own, else Docker's default.
+  path=$(printf '%s\n' "$states" | awk -v n="$name" '$1 == n {for (i = 4; i <= NF; i++) if ($i ~ /^PATH=/) {print substr($i, 6); exit}}')
+  path=${path:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
   case "${running:-absent}" in
     true) ;;
     absent) echo "agent.$name=container is missing (removed by hand?)"; return ;;
@@ -29,7 +50,9 @@ check() {   # name port addr key
   done
   if [ "$seen" != "$key" ]; then echo "agent.$name=sshd on $addr:$port presents another host key than the pinned one"; return; fi
   # Docker-in-Docker, when the image has it (real sysbox hosts; the lab's image
-  # has none): one exec answers both "is there a docker" and "does it work".
+  # has none): one exec answers both "is there a docker" and "does it work",
+  # unless the agent's filesystem, seen from the host, already says "none".
+  if no_docker_cli "$pid" "$path"; then echo "agent.$name=ok"; return; fi
   deadline=$(( $(date +%s) + ${AGENT_WAIT:-90} ))
   while :; do
     inner=$(dk exec "$name" sh -c 'command -v docker >/dev/null 2>&1 || { echo none; exit 0; }; docker info >/dev/null 2>&1 && echo ok || echo down' 2>/dev/null || echo down)
