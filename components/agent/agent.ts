@@ -291,6 +291,8 @@ export class Agents extends pulumi.ComponentResource {
             requests: c.agents.map((a, i) => ({ name: a.name, key: `${NS}:agents[${i}].sshPort`, port: a.sshPort })),
             range: { min: SSH_PORT_MIN, max: SSH_PORT_MAX, reserved: RESERVED_SSH_PORTS },
             after: args.hostReady,
+            sockets: [...new Set(c.agents.map((a) => c.daemons.find((d) => d.name === a.daemon)!.socket))],
+            stack,
         }, { parent: this });
         this.ports = ports.ports;
         const facts = pulumi.output(args.facts);

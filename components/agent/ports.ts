@@ -61,3 +61,22 @@ export function allocatePorts(requests: PortRequest[], previous: Record<string, 
     }
     return out;
 }
+
+/**
+ * The allocation when it needs nothing from the host: every "auto" agent keeps
+ * the port it was given and every fixed port is one of ours. Undefined when a
+ * new port has to be checked against what the host listens on.
+ */
+export function allocateFromRecord(requests: PortRequest[], previous: Record<string, number>,
+    range: PortRange): Record<string, number> | undefined {
+    const ours = new Set(Object.values(previous));
+    if (requests.some((r) => (r.port === "auto" ? previous[r.name] === undefined : !ours.has(r.port)))) return undefined;
+    let out: Record<string, number>;
+    try {
+        out = allocatePorts(requests, previous, [], range);
+    } catch {
+        return undefined;
+    }
+    // An "auto" agent whose port a fixed one took now needs a new one: that takes the host's view.
+    return requests.every((r) => r.port !== "auto" || out[r.name] === previous[r.name]) ? out : undefined;
+}

@@ -4,9 +4,10 @@
 // Serialized into state by Pulumi: build clients inside each method.
 import * as pulumi from "../sdk";
 import { DynamicResource, namedProvider } from "../dynamic";
-import { Connection, operatorError, parseKv, runOk } from "../host/remote";
-import { allocatePorts, PortRange, PortRequest } from "./ports";
-import type { Inputs } from "../host/providers";
+import { Connection, operatorError, parseKv, runOk, withEnv } from "../host/remote";
+import { MANAGED_BY } from "../config/agents";
+import { allocateFromRecord, allocatePorts, PortRange, PortRequest } from "./ports";
+import { Inputs, UNKNOWN } from "../host/providers";
 import { includeState, placeInclude } from "../render/ssh";
 import { expandHome } from "../config/checks";
 
@@ -19,8 +20,21 @@ export interface SshPortsInputs {
     range: PortRange;
     /** Orders the probe after the host is converged (not compared: it is an ordering token). */
     after: string;
+    /**
+     * Where this stack's agent containers are (daemon sockets, stack name):
+     * their port labels stand in for the record once, for state written
+     * before the record was a checked input. Not compared.
+     */
+    sockets: string[];
+    stack: string;
 }
 
+/**
+ * The record is an input too, set by `check`: a preview then knows every
+ * agent's port (the engine shows a pending update's inputs as its outputs),
+ * so adding an agent or changing a host script never makes the containers'
+ * ports unknown (which would preview as a replacement of every agent).
+ */
 export interface SshPortsOutputs extends SshPortsInputs {
     ports: Record<string, number>;
 }
@@ -30,33 +44,83 @@ async function listening(i: SshPortsInputs): Promise<number[]> {
     return (parseKv(r.stdout).listening ?? "").split(/\s+/).filter(Boolean).map(Number);
 }
 
-async function allocate(i: SshPortsInputs, previous: Record<string, number>): Promise<SshPortsOutputs> {
+/** The ports for `i`, from the record alone when it can, else with the host's listening ports. */
+async function allocate(i: SshPortsInputs, previous: Record<string, number>): Promise<Record<string, number>> {
+    const known = allocateFromRecord(i.requests, previous, i.range);
+    if (known) return known;
     try {
-        return { ...i, ports: allocatePorts(i.requests, previous, await listening(i), i.range) };
+        return allocatePorts(i.requests, previous, await listening(i), i.range);
     } catch (e) {
         throw operatorError(`${(e as Error).message} (host ${i.connection.host})`);
     }
 }
 
 /**
- * The record of which agent has which SSH port. Ports are chosen on create
- * and when agents are added, never moved: `read` returns the record as is
- * (it is state, not a host fact), so refresh keeps it.
+ * The ports this stack's agents were created with, from their containers'
+ * labels; undefined unless every agent of `olds` has one (then the update,
+ * which has the last record, decides, as before).
  */
-const sshPortsProvider: pulumi.dynamic.ResourceProvider = namedProvider("ssh-ports", {
-    async diff(_id: string, olds: SshPortsOutputs, news: SshPortsInputs): Promise<pulumi.dynamic.DiffResult> {
+async function labelledPorts(olds: SshPortsInputs, news: SshPortsInputs): Promise<Record<string, number> | undefined> {
+    try {
+        const r = await runOk(news.connection, withEnv({ RECORD: "1", SOCKETS: (news.sockets ?? []).join(" "), STACK: news.stack, MANAGED_BY },
+            news.probeScript), "SSH port record probe");
+        const seen = parseKv(r.stdout);
+        const ports = Object.fromEntries(Object.keys(seen).filter((k) => k.startsWith("agent."))
+            .map((k) => [k.slice("agent.".length), Number(seen[k])]));
+        return olds.requests.every((q) => Number.isInteger(ports[q.name])) ? ports : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+const portsOf = (o: Partial<SshPortsOutputs> | undefined): string => JSON.stringify(o?.ports ?? null);
+
+/**
+ * The record of which agent has which SSH port. Ports are chosen when agents
+ * are added, never moved. `check` (preview and up) works them out from the
+ * last record, probing the host only for a port not given before; `read`
+ * returns the record as is (it is state, not a host fact), so refresh keeps
+ * it. The probe script is a tool, not part of the record: a new one is used
+ * from the next allocation on and is no change by itself.
+ */
+export const sshPortsProvider: pulumi.dynamic.ResourceProvider = namedProvider("ssh-ports", {
+    async check(olds: Partial<SshPortsOutputs>, news: SshPortsInputs): Promise<pulumi.dynamic.CheckResult> {
+        // State written before the record was an input (or an unknown value in
+        // a preview): leave it to update, which has the last outputs.
+        if (JSON.stringify([news.requests, news.range, news.connection, news.sockets, news.stack]).includes(UNKNOWN)) {
+            return { inputs: news };
+        }
+        let previous = olds?.ports;
+        if (olds?.requests !== undefined && previous === undefined) {
+            // State written before the record was an input: the containers'
+            // labels say what it holds. Without them, update (which has the
+            // last outputs) decides, and a preview shows the ports as unknown.
+            previous = await labelledPorts(olds as SshPortsInputs, news);
+            if (previous === undefined) return { inputs: news };
+        }
+        try {
+            return { inputs: { ...news, ports: await allocate(news, previous ?? {}) } };
+        } catch (e) {
+            return { failures: [{ property: "requests", reason: (e as Error).message }] };
+        }
+    },
+    async diff(_id: string, olds: SshPortsOutputs, news: Partial<SshPortsOutputs>): Promise<pulumi.dynamic.DiffResult> {
         const changes = JSON.stringify(olds.requests) !== JSON.stringify(news.requests)
-            || JSON.stringify(olds.range) !== JSON.stringify(news.range) || olds.probeScript !== news.probeScript;
-        return { changes, replaces: olds.connection?.host !== news.connection.host ? ["connection"] : [] };
+            || JSON.stringify(olds.range) !== JSON.stringify(news.range)
+            || (news.ports !== undefined && portsOf(olds) !== portsOf(news));
+        return { changes, replaces: olds.connection?.host !== news.connection?.host ? ["connection"] : [] };
     },
-    async create(inputs: SshPortsInputs): Promise<pulumi.dynamic.CreateResult> {
-        return { id: `ssh-ports@${inputs.connection.host}`, outs: await allocate(inputs, {}) };
+    async create(inputs: Partial<SshPortsOutputs> & SshPortsInputs): Promise<pulumi.dynamic.CreateResult> {
+        const ports = inputs.ports ?? await allocate(inputs, {});
+        return { id: `ssh-ports@${inputs.connection.host}`, outs: { ...inputs, ports } };
     },
-    async update(_id: string, olds: SshPortsOutputs, news: SshPortsInputs): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: await allocate(news, olds.ports ?? {}) };
+    async update(_id: string, olds: SshPortsOutputs, news: Partial<SshPortsOutputs> & SshPortsInputs): Promise<pulumi.dynamic.UpdateResult> {
+        const ports = news.ports ?? await allocate(news, olds.ports ?? {});
+        return { outs: { ...news, ports } };
     },
+    /** Returns the record as inputs too: state from before `check` set it gets it on the next refresh. */
     async read(id: string, props: SshPortsOutputs): Promise<pulumi.dynamic.ReadResult> {
-        return { id, props };
+        return { id, props, inputs: props };
     },
 });
 

@@ -294,7 +294,8 @@ export interface HealthInputs {
     after: string;
 }
 
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** How the engine passes an unknown value (a preview's pending output) to a dynamic provider. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 
 function healthError(host: string, problems: string[]): string {

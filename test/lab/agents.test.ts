@@ -254,6 +254,45 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         assert.equal(inspect("alpha", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}"), `${768 * 1024 * 1024} ${768 * 1024 * 1024}`);
     });
 
+    it("A4b. adding an agent: preview already knows every port (no replacement shown); up creates it on the next free port, the others untouched; removing it keeps its data", () => {
+        const others = (): Record<string, string> => ({
+            alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}"),
+        });
+        const before = others();
+        const saved = agents;
+        agents = [...saved, agent("gamma")];
+        stack.setConfig(config());
+        try {
+            const p = stack.preview();
+            assert.equal(p.code, 0, p.out);
+            assert.doesNotMatch(p.out, /replace/);
+            assert.match(p.out, /\+ +.*agents-gamma-container +create/);
+            const u = stack.up();
+            assert.equal(u.code, 0, u.out);
+            assert.doesNotMatch(u.out, /replace/);
+            // 2300 is busy, alpha and beta keep 2301 and 2302.
+            assert.deepEqual(Object.fromEntries(Object.entries(access()).map(([n, a]) => [n, a.sshPort])), { alpha: 2301, beta: 2302, gamma: 2303 });
+            sshOk(alias("gamma"), "echo g-home > ~/g.txt; echo g-ws > ~/workspace/g.txt");
+            assert.deepEqual(others(), before, "alpha and beta: same containers, not restarted");
+        } finally {
+            agents = saved;
+            stack.setConfig(config());
+        }
+        const p = stack.preview();
+        assert.equal(p.code, 0, p.out);
+        assert.doesNotMatch(p.out, /replace/);
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.equal(hostOk(H, `${D} ps -a --format '{{.Names}}' | sort | tr '\\n' ' '`), "alpha beta");
+        assert.deepEqual(others(), before);
+        // The removed agent's data stays on the host.
+        assert.equal(hostOk(H, "cat /var/lib/containai-docker/volumes/containai-gamma-home/_data/g.txt /var/lib/containai/workspaces/gamma/g.txt"),
+            "g-home\ng-ws");
+        hostOk(H, `${D} volume rm containai-gamma-home containai-gamma-docker >/dev/null && rm -rf /var/lib/containai/workspaces/gamma`);
+        const q = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(q.code, 0, q.out);
+    });
+
     it("A5. an image upgrade replaces the container; workspace, data volume and host key survive (ssh connects, pinned)", () => {
         const id = inspect("alpha", "{{.Id}}");
         sshOk(alias("alpha"), "echo ws > ~/workspace/w.txt; echo home > ~/data.txt; sudo sh -c 'echo inner > /var/lib/docker/marker'");

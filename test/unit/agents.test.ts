@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import { describe, it } from "mocha";
 import { checkConfig, RawConfig } from "../../components/config/schema";
 import { agentAccessProblems, realFiles } from "../../components/config/load";
-import { allocatePorts } from "../../components/agent/ports";
+import { allocateFromRecord, allocatePorts } from "../../components/agent/ports";
+import { sshPortsProvider } from "../../components/agent/providers";
 import { agentLimits, dockerHostArgs } from "../../components/agent/agent";
 
 describe("agents: schema, guardrails, ports, limits", () => {
@@ -132,6 +133,47 @@ describe("agents: schema, guardrails, ports, limits", () => {
         const full = { min: 2300, max: 2301, reserved: [] };
         assert.throws(() => allocatePorts([req("a"), req("b"), req("c")], {}, [], full),
             /k\.c: "auto" found no free port in 2300-2301 \(0 in use on the host, 2 given to agents\)/);
+    });
+
+    it("ports from the record alone: kept ports and our own fixed ports need no host probe; anything new does", () => {
+        const range = { min: 2300, max: 2310, reserved: [2302] };
+        const req = (name: string, port: number | "auto" = "auto") => ({ name, key: `k.${name}`, port });
+        const rec = { a: 2301, b: 2303 };
+        assert.deepEqual(allocateFromRecord([req("a"), req("b")], rec, range), rec);
+        assert.deepEqual(allocateFromRecord([req("b")], rec, range), { b: 2303 }, "removing an agent moves nobody");
+        // Pinning an agent to the port it already has, or to a port of ours another agent gave up.
+        assert.deepEqual(allocateFromRecord([req("a", 2301), req("b")], rec, range), rec);
+        assert.deepEqual(allocateFromRecord([req("b", 2301)], rec, range), { b: 2301 });
+        assert.equal(allocateFromRecord([req("a"), req("b"), req("c")], rec, range), undefined, "a new agent: probe");
+        assert.equal(allocateFromRecord([req("a"), req("b", 2305)], rec, range), undefined, "a new fixed port: probe");
+        assert.equal(allocateFromRecord([req("a", 2303), req("b")], rec, range), undefined, "b lost its port to a: probe");
+    });
+
+    it("the SSH port record: check fills it in (no probe when nothing is new), a probe-script change alone is no change", async () => {
+        // Nothing listens on port 1: any attempt to probe the host fails at once.
+        const connection = { host: "127.0.0.1", port: 1, user: "root", hostKey: KEY, privateKey: "x", sudo: false };
+        const range = { min: 2300, max: 2500, reserved: [] };
+        const requests = [{ name: "a", key: "k.a", port: "auto" }, { name: "b", key: "k.b", port: "auto" }];
+        const olds = { connection, probeScript: "old", requests, range, after: "x", ports: { a: 2301, b: 2302 } };
+        const news = { connection, probeScript: "new", requests, range, after: "y" };
+        const checked = await sshPortsProvider.check!(olds, news);
+        assert.deepEqual(checked.failures, undefined);
+        assert.deepEqual(checked.inputs, { ...news, ports: { a: 2301, b: 2302 } });
+        assert.equal((await sshPortsProvider.diff!("id", olds, checked.inputs)).changes, false, "probe script and ordering token are no change");
+        // State from before the record was an input: left to update (which has the outputs).
+        const oldInputs: Record<string, unknown> = { ...olds };
+        delete oldInputs.ports;
+        assert.deepEqual((await sshPortsProvider.check!(oldInputs, news)).inputs, news);
+        assert.equal((await sshPortsProvider.diff!("id", olds, news)).changes, false);
+        // A new agent needs the host's listening ports: here the probe cannot connect, and says so.
+        const added = { ...news, requests: [...requests, { name: "c", key: "k.c", port: "auto" }] };
+        const failed = await sshPortsProvider.check!(olds, added);
+        assert.equal(failed.failures?.length, 1);
+        assert.match(failed.failures![0].reason, /SSH port probe|127\.0\.0\.1/);
+        assert.equal((await sshPortsProvider.diff!("id", olds, added)).changes, true);
+        assert.equal((await sshPortsProvider.diff!("id", olds, { ...news, ports: { a: 2301, b: 2303 } })).changes, true);
+        // A refresh hands the record back as inputs, so older state gets it.
+        assert.deepEqual((await sshPortsProvider.read!("id", olds)).inputs, olds);
     });
 
     it("limits: half of the host by default; cpus as a CFS quota; memory-swap = memory", () => {
