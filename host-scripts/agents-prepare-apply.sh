@@ -11,11 +11,12 @@ command -v docker >/dev/null 2>&1 || die "the docker CLI is missing on the host:
 dk() { docker -H "unix://$SOCKET" "$@"; }
 
 # Refuse first, before anything changes: two dockerds on one data-root corrupt it.
+mounts=$(container_volumes "$SOCKET")
 while read -r name container _uid _home inner _workspace; do
   [ -n "$name" ] || continue
-  others=$(dk ps -a --filter "volume=$inner" --format '{{.Names}}' | grep -vx "$container" || true)
+  others=$(volume_users_except "$mounts" "$inner" "$container")
   if [ -n "$others" ]; then
-    die "the inner-Docker volume $inner of agent $name is mounted by other container(s): $(echo "$others" | tr '\n' ' ')- one container per /var/lib/docker volume (two dockerds on one data-root corrupt it); remove or stop using it in those containers"
+    die "the inner-Docker volume $inner of agent $name is mounted by other container(s): ${others//,/ } - one container per /var/lib/docker volume (two dockerds on one data-root corrupt it); remove or stop using it in those containers"
   fi
 done <<< "${AGENTS:-}"
 

@@ -9,14 +9,7 @@
 dk() { docker -H "unix://$SOCKET" "$@"; }
 
 volumes=$(dk volume ls -q 2>/dev/null || true)
-# "container volume..." for every container of the daemon, in one inspect.
-mounts=""
-ids=$(dk ps -aq 2>/dev/null || true)
-if [ -n "$ids" ]; then
-  # shellcheck disable=SC2086 # container IDs, split on purpose
-  mounts=$(dk inspect --type container -f '{{.Name}}{{range .Mounts}}{{if eq .Type "volume"}} {{.Name}}{{end}}{{end}}' $ids 2>/dev/null \
-    | sed 's#^/##' || true)
-fi
+mounts=$(container_volumes "$SOCKET")
 
 while read -r name container _uid home inner workspace; do
   [ -n "$name" ] || continue
@@ -32,7 +25,6 @@ while read -r name container _uid home inner workspace; do
     printf '%s\n' "$volumes" | grep -qx -- "$v" || missing="$missing${missing:+,}$v"
   done
   echo "$name.volumes=${missing:+missing:}${missing:-present}"
-  others=$(printf '%s\n' "$mounts" | awk -v v="$inner" -v c="$container" \
-    '$1 != c { for (i = 2; i <= NF; i++) if ($i == v) { print $1; break } }' | paste -sd, -)
+  others=$(volume_users_except "$mounts" "$inner" "$container")
   echo "$name.docker_volume_others=${others:-none}"
 done <<< "${AGENTS:-}"

@@ -124,3 +124,18 @@ sshd_reload() {
   done
   return 0
 }
+
+# Every container of the daemon at socket $1 with its named volumes: "name volume..." lines (two docker calls).
+container_volumes() {
+  local ids
+  ids=$(docker -H "unix://$1" ps -aq 2>/dev/null || true)
+  [ -n "$ids" ] || return 0
+  # shellcheck disable=SC2086 # container IDs, split on purpose
+  docker -H "unix://$1" inspect --type container -f '{{.Name}}{{range .Mounts}}{{if eq .Type "volume"}} {{.Name}}{{end}}{{end}}' $ids 2>/dev/null \
+    | sed 's#^/##' || true
+}
+
+# From container_volumes lines $1: the containers other than $3 that mount volume $2, comma-separated.
+volume_users_except() {
+  printf '%s\n' "$1" | awk -v v="$2" -v c="$3" '$1 != c { for (i = 2; i <= NF; i++) if ($i == v) { print $1; break } }' | paste -sd, -
+}
