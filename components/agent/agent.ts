@@ -10,7 +10,7 @@ import * as pulumi from "../sdk";
 import { AGENT_RUNTIME, AgentConfig, MANAGED_BY, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "../config/agents";
 import { DaemonConfig, HostConfig, NS } from "../config/schema";
 import { HealthCheck, HostState } from "../host/providers";
-import type { Connection } from "../host/remote";
+import { Connection, fingerprint } from "../host/remote";
 import { hostScript, scriptSet } from "../host/scripts";
 import { AGENT_AUTHORIZED_KEYS, AGENT_HOST_KEY, AGENT_SSHD_DROPIN, renderAgentSshd, renderAuthorizedKeys,
     renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../render/ssh";
@@ -371,7 +371,8 @@ export class Agents extends pulumi.ComponentResource {
             // Health after every container: running, sshd answers with the pinned key, inner docker when present.
             const lines = pulumi.all(mine.map((g) => pulumi.all([g.sshPort, g.hostPublicKey]))).apply((rows) => rows.map(([port, key], j) => {
                 const a = c.agents[idx[j]];
-                return `${agentNames(a.name).container} ${port} ${a.sshBind === "0.0.0.0" ? "127.0.0.1" : a.sshBind} ${key.split(/\s+/)[1]}`;
+                const fp = fingerprint(Buffer.from(key.split(/\s+/)[1], "base64"));
+                return `${agentNames(a.name).container} ${port} ${a.sshBind === "0.0.0.0" ? "127.0.0.1" : a.sshBind} ${fp}`;
             }).join("\n"));
             new HealthCheck(`${name}-${d.name}-health`, {
                 connection: args.connection,

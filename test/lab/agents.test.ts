@@ -326,7 +326,7 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         assert.equal(q.code, 0, q.out);
     });
 
-    it("A6b. an agent's sshd swapped to another host key (container untouched): preview --refresh fails naming it, then passes once it is back", () => {
+    it("A6b. an agent's sshd swapped to another host key (container untouched): preview --refresh fails naming it, then passes once it is back; also when its sshd allows only the post-quantum exchange", () => {
         // Nothing the refresh reads changes here (same container, running), so
         // the health check takes the probe its own refresh read started: this
         // proves that result still carries the failure.
@@ -344,6 +344,18 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         const q = stack.preview("--refresh", "--expect-no-changes");
         assert.equal(q.code, 0, q.out);
         assert.equal(sshOk(alias("alpha"), "hostname"), "alpha");
+        // An sshd that allows only the post-quantum key exchange: the check's
+        // ssh (curve25519) cannot agree on one and falls back to ssh-keyscan.
+        const kex = "/etc/ssh/sshd_config.d/zz-lab-kex.conf";
+        hostOk(H, `${D} exec alpha sh -c 'echo KexAlgorithms sntrup761x25519-sha512@openssh.com > ${kex} && systemctl restart ssh'`);
+        try {
+            assert.match(hostOk(H, `ssh -F /dev/null -o BatchMode=yes -o KexAlgorithms=curve25519-sha256 -o StrictHostKeyChecking=yes ` +
+                `-o UserKnownHostsFile=/dev/null -p ${access().alpha.sshPort} x@127.0.0.1 true 2>&1 || true`), /no matching key exchange method/);
+            const r = stack.preview("--refresh", "--expect-no-changes");
+            assert.equal(r.code, 0, r.out);
+        } finally {
+            hostOk(H, `${D} exec alpha sh -c 'rm -f ${kex} && systemctl restart ssh'`);
+        }
     });
 
     it("A6c. the health check asks inside an agent whose PATH holds a docker CLI (the lab image has none: it is looked up from the host)", () => {

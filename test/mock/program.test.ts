@@ -312,6 +312,13 @@ describe("program graph (mocks)", () => {
             const run = regs.find((r) => r.name === "agents-containai-docker-running")!.inputs;
             assert.equal(run.env.CONTAINERS, "alpha agents-alpha-container-id\nbeta agents-beta-container-id");
             assert.deepEqual(run.desired, { "alpha.running": "yes", "beta.running": "yes" });
+            // The health check compares each agent's sshd with the pinned key's SHA256 fingerprint.
+            const fp = (k: string): string => `SHA256:${crypto.createHash("sha256").update(Buffer.from(k, "base64")).digest("base64").replace(/=+$/, "")}`;
+            assert.equal(regs.find((r) => r.name === "agents-containai-docker-health")!.inputs.env.AGENTS,
+                `alpha 2300 127.0.0.1 ${fp("AAAAalpha")}\nbeta 2301 127.0.0.1 ${fp("AAAAbeta")}`);
+            // The port record knows where the agents' containers are (their labels fill in older state).
+            const ports = regs.find((r) => r.name === "agents-ssh-ports")!.inputs;
+            assert.deepEqual([ports.sockets, ports.stack], [["/var/run/containai-docker.sock"], "test"]);
         });
 
         it("the container: sysbox-runc, systemd as PID 1, limits, labels, loopback SSH, volumes; the host key is a secret", async () => {
