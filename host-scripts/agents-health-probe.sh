@@ -13,6 +13,20 @@ command -v ssh >/dev/null 2>&1 || { echo "host=ssh (openssh-client) is missing o
 # one is absent). The environment is there for the agent's PATH.
 states=$(printf '%s\n' "${AGENTS:-}" | awk 'NF {print $1}' | xargs -r docker -H "unix://$SOCKET" inspect --type container \
   -f '{{.Name}} {{.State.Running}} {{.State.Pid}}{{range .Config.Env}} {{.}}{{end}}' 2>/dev/null | sed 's#^/##' || true)
+# Parsed once, here (no process per agent): running, pid, and PATH (docker
+# exec's: the container's own, else Docker's default).
+declare -A RUNNING=() PID=() APATH=()
+while read -r n r p rest; do
+  [ -n "$n" ] || continue
+  RUNNING[$n]=$r
+  PID[$n]=$p
+  read -ra envs <<< "$rest"
+  for e in "${envs[@]}"; do
+    case $e in PATH=*) APATH[$n]=${e#PATH=}; break ;; esac
+  done
+done <<< "$states"
+
+now() { printf -v "$1" '%(%s)T' -1; }
 
 # True when the agent surely has no docker CLI: its root filesystem is
 # visible from here (/proc/<pid>/root: root on the host) and no directory of
@@ -37,37 +51,39 @@ no_docker_cli() {   # pid PATH
 # post-quantum exchange first, whose key generation costs ~30 ms of CPU per
 # agent. The exchange only carries the public host key we compare.
 # ssh-keyscan is the fallback for an sshd that allows none of these exchanges.
-host_key_fp() {   # addr port
-  local out
+host_key_fp() {   # addr port: sets $seen
+  local out line
+  seen=
   out=$(ssh -v -F /dev/null -o BatchMode=yes -o ConnectTimeout=3 -o HostKeyAlgorithms=ssh-ed25519 \
     -o KexAlgorithms=curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,diffie-hellman-group14-sha256 \
     -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \
     -p "$2" "health-check@$1" true 2>&1 || true)
   case $out in
     *"no matching key exchange method"*)
-      ssh-keyscan -T 3 -t ed25519 -p "$2" "$1" 2>/dev/null | ssh-keygen -lf - 2>/dev/null | awk '{print $2; exit}' || true ;;
-    # (ssh's debug lines end in \r\n)
-    *) printf '%s\n' "$out" | awk '/Server host key: ssh-ed25519 / {gsub(/\r/, ""); print $NF; exit}' ;;
+      seen=$(ssh-keyscan -T 3 -t ed25519 -p "$2" "$1" 2>/dev/null | ssh-keygen -lf - 2>/dev/null | awk '{print $2; exit}' || true) ;;
+    *)
+      while IFS= read -r line; do
+        # "debug1: Server host key: ssh-ed25519 SHA256:..." (ssh's debug lines end in \r)
+        case $line in *"Server host key: ssh-ed25519 "*) line=${line%$'\r'}; seen=${line##* }; break ;; esac
+      done <<< "$out" ;;
   esac
 }
 
 check() {   # name port addr fingerprint
-  local name=$1 port=$2 addr=$3 fp=$4 running pid path seen deadline
-  running=$(printf '%s\n' "$states" | awk -v n="$name" '$1 == n {print $2}')
-  pid=$(printf '%s\n' "$states" | awk -v n="$name" '$1 == n {print $3}')
-  # docker exec's PATH: the container's own, else Docker's default.
-  path=$(printf '%s\n' "$states" | awk -v n="$name" '$1 == n {for (i = 4; i <= NF; i++) if ($i ~ /^PATH=/) {print substr($i, 6); exit}}')
-  path=${path:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
-  case "${running:-absent}" in
+  local name=$1 port=$2 addr=$3 fp=$4 running pid path seen t deadline
+  running=${RUNNING[$name]:-absent}
+  pid=${PID[$name]:-0}
+  path=${APATH[$name]:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
+  case "$running" in
     true) ;;
     absent) echo "agent.$name=container is missing (removed by hand?)"; return ;;
     *) echo "agent.$name=container is not running (stopped by hand?)"; return ;;
   esac
-  deadline=$(( $(date +%s) + ${AGENT_WAIT:-90} ))
+  now t; deadline=$(( t + ${AGENT_WAIT:-90} ))
   while :; do
-    seen=$(host_key_fp "$addr" "$port")
+    host_key_fp "$addr" "$port"
     [ -n "$seen" ] && break
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "agent.$name=sshd does not answer on $addr:$port"; return; }
+    now t; [ "$t" -lt "$deadline" ] || { echo "agent.$name=sshd does not answer on $addr:$port"; return; }
     sleep 1
   done
   if [ "$seen" != "$fp" ]; then echo "agent.$name=sshd on $addr:$port presents another host key than the pinned one"; return; fi
@@ -75,11 +91,11 @@ check() {   # name port addr fingerprint
   # has none): one exec answers both "is there a docker" and "does it work",
   # unless the agent's filesystem, seen from the host, already says "none".
   if no_docker_cli "$pid" "$path"; then echo "agent.$name=ok"; return; fi
-  deadline=$(( $(date +%s) + ${AGENT_WAIT:-90} ))
+  now t; deadline=$(( t + ${AGENT_WAIT:-90} ))
   while :; do
     inner=$(dk exec "$name" sh -c 'command -v docker >/dev/null 2>&1 || { echo none; exit 0; }; docker info >/dev/null 2>&1 && echo ok || echo down' 2>/dev/null || echo down)
     [ "$inner" = down ] || break
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "agent.$name=docker info fails inside the agent (inner Docker not running)"; return; }
+    now t; [ "$t" -lt "$deadline" ] || { echo "agent.$name=docker info fails inside the agent (inner Docker not running)"; return; }
     sleep 2
   done
   echo "agent.$name=ok"
@@ -93,7 +109,8 @@ i=0
 while read -r name port addr fp; do
   [ -n "$name" ] || continue
   i=$((i + 1))
-  check "$name" "$port" "$addr" "$fp" > "$out/$(printf '%05d' "$i")" &
+  printf -v f '%s/%05d' "$out" "$i"
+  check "$name" "$port" "$addr" "$fp" > "$f" &
 done <<< "${AGENTS:-}"
 wait
 cat "$out"/* 2>/dev/null || true
