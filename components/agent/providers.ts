@@ -85,13 +85,14 @@ const portsOf = (o: Partial<SshPortsOutputs> | undefined): string => JSON.string
  */
 export const sshPortsProvider: pulumi.dynamic.ResourceProvider = namedProvider("ssh-ports", {
     async check(olds: Partial<SshPortsOutputs>, news: SshPortsInputs): Promise<pulumi.dynamic.CheckResult> {
-        // State written before the record was an input (or an unknown value in
-        // a preview): leave it to update, which has the last outputs.
+        // An unknown value (a preview of a pending change): left to create/update.
         if (JSON.stringify([news.requests, news.range, news.connection, news.sockets, news.stack]).includes(UNKNOWN)) {
             return { inputs: news };
         }
-        let previous = olds?.ports;
-        if (olds?.requests !== undefined && previous === undefined) {
+        // Another host (a replacement): allocated afresh there, as on create.
+        const sameHost = olds?.connection?.host === news.connection.host;
+        let previous = sameHost ? olds?.ports : {};
+        if (sameHost && olds?.requests !== undefined && previous === undefined) {
             // State written before the record was an input: the containers'
             // labels say what it holds. Without them, update (which has the
             // last outputs) decides, and a preview shows the ports as unknown.

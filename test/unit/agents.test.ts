@@ -172,6 +172,9 @@ describe("agents: schema, guardrails, ports, limits", () => {
         assert.match(failed.failures![0].reason, /SSH port probe|127\.0\.0\.1/);
         assert.equal((await sshPortsProvider.diff!("id", olds, added)).changes, true);
         assert.equal((await sshPortsProvider.diff!("id", olds, { ...news, ports: { a: 2301, b: 2303 } })).changes, true);
+        // Another host: a fresh allocation there (it probes: here it cannot connect).
+        const moved = await sshPortsProvider.check!(olds, { ...news, connection: { ...connection, host: "127.0.0.2" } });
+        assert.match(moved.failures?.[0]?.reason ?? "", /127\.0\.0\.2/);
         // A refresh hands the record back as inputs, so older state gets it.
         assert.deepEqual((await sshPortsProvider.read!("id", olds)).inputs, olds);
     });
