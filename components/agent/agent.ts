@@ -315,7 +315,8 @@ export class Agents extends pulumi.ComponentResource {
                 ...scriptSet("agents-prepare"),
                 env: ready.apply((after) => ({ SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine), AFTER: after })),
                 desired: agentHostDesired(mine),
-            }, { parent: this });
+                // After the port record: a refused port stops the run before any agent step changes the host.
+            }, { parent: this, dependsOn: [ports] });
             prepared.set(d.name, host);
             for (const a of mine) {
                 const key = `${d.name} ${a.image}`;
@@ -331,7 +332,7 @@ export class Agents extends pulumi.ComponentResource {
                         SOCKET: d.socket, IMAGE: a.image, ARCHIVE_URL: archive.url, ARCHIVE_SHA256: archive.sha256, AFTER: after,
                     })),
                     desired: { image: "present" },
-                }, { parent: this });
+                }, { parent: this, dependsOn: [ports] });
                 // The image stays on the daemon when its agents go (a re-create, other stacks).
                 // Until 2026-11 each agent had its own (`<agent>-image`, under its Agent):
                 // the first agent's is this one, so an upgrade reads the same image ID

@@ -102,7 +102,7 @@ export const sshPortsProvider: pulumi.dynamic.ResourceProvider = namedProvider("
         try {
             return { inputs: { ...news, ports: await allocate(news, previous ?? {}) } };
         } catch (e) {
-            return { failures: [{ property: "requests", reason: (e as Error).message }] };
+            return { failures: [{ property: "ports", reason: (e as Error).message }] };
         }
     },
     async diff(_id: string, olds: SshPortsOutputs, news: Partial<SshPortsOutputs>): Promise<pulumi.dynamic.DiffResult> {

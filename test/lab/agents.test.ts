@@ -293,6 +293,26 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         assert.equal(q.code, 0, q.out);
     });
 
+    it("A4c. a fixed SSH port something else listens on is refused before anything changes, naming the agent's key", () => {
+        const before = hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`);
+        const saved = agents;
+        agents = [...saved, agent("gamma", { sshPort: 2300 })];
+        stack.setConfig(config());
+        try {
+            for (const r of [stack.preview(), stack.up()]) {
+                assert.notEqual(r.code, 0, r.out);
+                assert.match(r.out, /containai:agents\[2\]\.sshPort: 2300 is already in use on the host \(something listens on it\); pick another port or "auto"/);
+                assert.doesNotMatch(r.out, TRACE);
+            }
+        } finally {
+            agents = saved;
+            stack.setConfig(config());
+        }
+        assert.equal(hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`).replace(/Up .*/g, "Up"),
+            before.replace(/Up .*/g, "Up"));
+        assert.equal(hostOk(H, `${D} volume ls -q | grep -c '^containai-gamma' || true`), "0", "no volume of the refused agent");
+    });
+
     it("A5. an image upgrade replaces the container; workspace, data volume and host key survive (ssh connects, pinned)", () => {
         const id = inspect("alpha", "{{.Id}}");
         sshOk(alias("alpha"), "echo ws > ~/workspace/w.txt; echo home > ~/data.txt; sudo sh -c 'echo inner > /var/lib/docker/marker'");
