@@ -64,6 +64,20 @@ describe("lab e2e: agents (host 3)", () => {
             .map((a) => [a.name, a]));
     };
     const alias = (name: string): string => `${STACK}-${name}`;
+    /** The daemon's containers (name, ID, status without its age). */
+    const containers = (): string => hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`).replace(/Up .*/g, "Up");
+    /** Runs f with `list` as the agents' config, then puts the config back. */
+    function withAgents(list: Record<string, unknown>[], f: () => void): void {
+        const saved = agents;
+        agents = list;
+        stack.setConfig(config());
+        try {
+            f();
+        } finally {
+            agents = saved;
+            stack.setConfig(config());
+        }
+    }
 
     before(() => {
         ensureLab(H);
@@ -259,10 +273,7 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
             alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}"),
         });
         const before = others();
-        const saved = agents;
-        agents = [...saved, agent("gamma")];
-        stack.setConfig(config());
-        try {
+        withAgents([...agents, agent("gamma")], () => {
             const p = stack.preview();
             assert.equal(p.code, 0, p.out);
             assert.doesNotMatch(p.out, /replace/);
@@ -274,10 +285,7 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
             assert.deepEqual(Object.fromEntries(Object.entries(access()).map(([n, a]) => [n, a.sshPort])), { alpha: 2301, beta: 2302, gamma: 2303 });
             sshOk(alias("gamma"), "echo g-home > ~/g.txt; echo g-ws > ~/workspace/g.txt");
             assert.deepEqual(others(), before, "alpha and beta: same containers, not restarted");
-        } finally {
-            agents = saved;
-            stack.setConfig(config());
-        }
+        });
         const p = stack.preview();
         assert.equal(p.code, 0, p.out);
         assert.doesNotMatch(p.out, /replace/);
@@ -294,22 +302,15 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
     });
 
     it("A4c. a fixed SSH port something else listens on is refused before anything changes, naming the agent's key", () => {
-        const before = hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`);
-        const saved = agents;
-        agents = [...saved, agent("gamma", { sshPort: 2300 })];
-        stack.setConfig(config());
-        try {
+        const before = containers();
+        withAgents([...agents, agent("gamma", { sshPort: 2300 })], () => {
             for (const r of [stack.preview(), stack.up()]) {
                 assert.notEqual(r.code, 0, r.out);
                 assert.match(r.out, /containai:agents\[2\]\.sshPort: 2300 is already in use on the host \(something listens on it\); pick another port or "auto"/);
                 assert.doesNotMatch(r.out, TRACE);
             }
-        } finally {
-            agents = saved;
-            stack.setConfig(config());
-        }
-        assert.equal(hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`).replace(/Up .*/g, "Up"),
-            before.replace(/Up .*/g, "Up"));
+        });
+        assert.equal(containers(), before);
         assert.equal(hostOk(H, `${D} volume ls -q | grep -c '^containai-gamma' || true`), "0", "no volume of the refused agent");
     });
 
@@ -409,14 +410,11 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
     });
 
     it("A8. guardrail configs are refused at validation, naming the agent's key and the fix; the host is untouched", () => {
-        const before = hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`);
-        const saved = agents;
-        agents = [saved[0], agent("beta", {
+        const before = containers();
+        withAgents([agents[0], agent("beta", {
             mounts: [{ source: "/var/run/docker.sock", target: "/var/run/docker.sock" }],
             privileged: true, networkMode: "host", sysctls: { "kernel.pid_max": "1000" },
-        })];
-        stack.setConfig(config());
-        try {
+        })], () => {
             const r = stack.up();
             assert.notEqual(r.code, 0);
             assert.match(r.out, /containai:agents\[1\]\.mounts\[0\]\.source: "\/var\/run\/docker\.sock" is refused.*built-in Docker-in-Docker/);
@@ -425,13 +423,9 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
             assert.match(r.out, /containai:agents\[1\]\.sysctls\.kernel\.pid_max: kernel\.\* sysctls are refused/);
             assert.match(r.out, /nothing was changed on the host/);
             assert.doesNotMatch(r.out, TRACE);
-        } finally {
-            agents = saved;
-            stack.setConfig(config());
-        }
+        });
         // Up to the second: same containers, same state.
-        assert.equal(hostOk(H, `${D} ps -a --format '{{.Names}} {{.ID}} {{.Status}}' | sort`).replace(/Up .*/g, "Up"),
-            before.replace(/Up .*/g, "Up"));
+        assert.equal(containers(), before);
     });
 
     it("A9. destroy: containers gone, volumes and workspaces kept, SSH config entries gone; a new up re-attaches the data", () => {
