@@ -291,7 +291,7 @@ export class Agents extends pulumi.ComponentResource {
             requests: c.agents.map((a, i) => ({ name: a.name, key: `${NS}:agents[${i}].sshPort`, port: a.sshPort })),
             range: { min: SSH_PORT_MIN, max: SSH_PORT_MAX, reserved: RESERVED_SSH_PORTS },
             after: args.hostReady,
-            sockets: [...new Set(c.agents.map((a) => c.daemons.find((d) => d.name === a.daemon)!.socket))],
+            sockets: c.daemons.filter((d) => c.agents.some((a) => a.daemon === d.name)).map((d) => d.socket),
             stack,
         }, { parent: this });
         this.ports = ports.ports;

@@ -119,7 +119,12 @@ export const sshPortsProvider: pulumi.dynamic.ResourceProvider = namedProvider("
         const ports = news.ports ?? await allocate(news, olds.ports ?? {});
         return { outs: { ...news, ports } };
     },
-    /** Returns the record as inputs too: state from before `check` set it gets it on the next refresh. */
+    /**
+     * Returns the record as inputs too. A read runs the provider code the
+     * resource was last created or updated with, so this helps older state
+     * only once an update has stored this code: the fallback for when
+     * `check` could not take the record from the containers' labels.
+     */
     async read(id: string, props: SshPortsOutputs): Promise<pulumi.dynamic.ReadResult> {
         return { id, props, inputs: props };
     },
