@@ -2,7 +2,9 @@
 # Prepare the host side of one daemon's agents: each agent's workspace
 # directory and its two data volumes (home, inner Docker), after the guard
 # that an inner-Docker volume belongs to its agent's container alone.
-# Env: SOCKET MANAGED_BY; AGENTS lines "name container uid home-volume docker-volume workspace"
+# Env: SOCKET MANAGED_BY; AGENTS lines "name container uid home-volume docker-volume workspace";
+# SOURCES lines "agent key path [missing-ok]" (every bind source: refused here,
+# before anything changes, when the host would hand the agent something else)
 # Idempotent. Never deletes or rewrites what is in a workspace or a volume.
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
@@ -10,7 +12,12 @@ host_lock
 command -v docker >/dev/null 2>&1 || die "the docker CLI is missing on the host: the docker provider reaches $SOCKET by running 'docker system dial-stdio' here over SSH; install the engine package (containai:engine.package)"
 dk() { docker -H "unix://$SOCKET" "$@"; }
 
-# Refuse first, before anything changes: two dockerds on one data-root corrupt it.
+# Refuse first, before anything changes. Bind sources as the host resolves them:
+refused=$(sources_problems "${SOURCES:-}")
+if [ -n "$refused" ]; then
+  die "$(printf '%s\n' "$refused" | cut -d' ' -f2- | paste -sd';' - | sed 's/;/; /g')"
+fi
+# Two dockerds on one data-root corrupt it.
 mounts=$(container_volumes "$SOCKET")
 while read -r name container _uid _home inner _workspace; do
   [ -n "$name" ] || continue

@@ -3,12 +3,14 @@
 # "<agent>.<key>"): the workspace and its owner, the two data volumes, and the
 # other containers that mount the agent's inner-Docker volume. Three docker
 # CLI calls for all the agents of the daemon.
-# Env: SOCKET; AGENTS lines "name container uid home-volume docker-volume workspace"
+# Env: SOCKET; AGENTS lines "name container uid home-volume docker-volume workspace";
+# SOURCES lines "agent key path [missing-ok]" (every bind source, checked on the host)
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 dk() { docker -H "unix://$SOCKET" "$@"; }
 
 volumes=$(dk volume ls -q 2>/dev/null || true)
+refused=$(sources_problems "${SOURCES:-}")
 mounts=$(container_volumes "$SOCKET")
 
 while read -r name container _uid home inner workspace; do
@@ -27,4 +29,8 @@ while read -r name container _uid home inner workspace; do
   echo "$name.volumes=${missing:+missing:}${missing:-present}"
   others=$(volume_users_except "$mounts" "$inner" "$container")
   echo "$name.docker_volume_others=${others:-none}"
+  # One line per agent: its first refused source (key and reason), or ok.
+  why=""
+  [ -z "$refused" ] || why=$(printf '%s\n' "$refused" | awk -v a="$name" '$1 == a { $1 = ""; sub(/^ /, ""); print; exit }')
+  echo "$name.sources=${why:-ok}"
 done <<< "${AGENTS:-}"

@@ -139,3 +139,64 @@ container_volumes() {
 volume_users_except() {
   printf '%s\n' "$1" | awk -v v="$2" -v c="$3" '$1 != c { for (i = 2; i <= NF; i++) if ($i == v) { print $1; break } }' | paste -sd, -
 }
+
+# Why host path $1 may not be bind-mounted into an agent, checked here on the
+# host, every component as the kernel will resolve it; prints nothing when it
+# is safe. With $2=missing-ok a path that does not exist yet (a workspace we
+# create) is fine as far as it exists. Safe means: no component is a symlink,
+# no directory on the way can be changed by anyone but root or the login user
+# (so what is checked is what is mounted, later too), not a socket or device,
+# and it does not hold the login user's ~/.ssh.
+source_problem() {
+  local want=$1 missing_ok=${2:-} cur="" parent=/ seg owner group mode user home
+  local trusted=" 0 ${SUDO_UID:-0} "
+  local -a segs
+  IFS=/ read -r -a segs <<< "${want#/}"
+  for seg in "${segs[@]}"; do
+    [ -n "$seg" ] || continue
+    cur="$cur/$seg"
+    if [ ! -e "$cur" ] && [ ! -L "$cur" ]; then
+      [ -n "$missing_ok" ] || echo "$cur does not exist on the host; create it (a directory or file of its own), or fix the path"
+      return 0
+    fi
+    read -r owner group mode < <(stat -c '%u %g %a' "$parent")
+    if [[ $trusted != *" $owner "* ]]; then
+      echo "$parent belongs to uid $owner: $cur could be swapped (e.g. for a symlink) after this check; use a path whose directories belong to root"
+      return 0
+    fi
+    if (( (8#$mode & 8#1000) == 0 && ((8#$mode & 8#002) != 0 || ((8#$mode & 8#020) != 0 && group != 0)) )); then
+      echo "$parent is writable by others (mode $mode): $cur could be swapped after this check; use a directory only root can write"
+      return 0
+    fi
+    if (( (8#$mode & 8#1000) != 0 )) && [[ $trusted != *" $(stat -c %u "$cur") "* ]]; then
+      echo "$cur belongs to uid $(stat -c %u "$cur") inside the shared directory $parent: it could be swapped after this check; use a path whose directories belong to root"
+      return 0
+    fi
+    if [ -L "$cur" ]; then
+      echo "$cur is a symlink (to $(readlink "$cur")): the agent would get what it points to; mount the real path, after checking that it is safe to share"
+      return 0
+    fi
+    parent=$cur
+  done
+  if [ -S "$want" ] || [ -b "$want" ] || [ -c "$want" ] || [ -p "$want" ]; then
+    echo "$want is a socket, device or pipe: host sockets and devices are not passed into agents"
+    return 0
+  fi
+  user=${SUDO_USER:-$(id -un)}
+  home=$(getent passwd "$user" | cut -d: -f6)
+  if [ -n "$home" ] && [ "$home" != / ] && { [ "$want" = / ] || [[ "$home/.ssh/" == "$want/"* ]] || [[ "$want/" == "$home/.ssh/"* ]]; }; then
+    echo "$want holds $home/.ssh, the login user's SSH keys; mount a directory of its own"
+  fi
+  return 0
+}
+
+# Every problem of SOURCES lines "agent key path [missing-ok]" (source_problem),
+# as "agent key: path is refused on the host: reason" lines; nothing when all are safe.
+sources_problems() {
+  local agent key p opt why
+  while read -r agent key p opt; do
+    [ -n "$key" ] || continue
+    why=$(source_problem "$p" "$opt")
+    [ -z "$why" ] || echo "$agent $key: \"$p\" is refused on the host: $why"
+  done <<< "$1"
+}

@@ -8,7 +8,7 @@
 // future change to the components themselves.
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { AGENT_RUNTIME, MANAGED_BY } from "../components/config/agents";
-import { DEFAULT_DOCKER_PATHS, pathsNest } from "../components/config/checks";
+import { DEFAULT_DOCKER_PATHS, HOST_SECRET_PATHS, normalPath, pathsNest } from "../components/config/checks";
 import { defaultDaemon, MIN_FIXED_SYSBOX } from "../components/config/schema";
 import { versionAtLeast } from "../components/host/rules";
 
@@ -23,10 +23,12 @@ type Props = Record<string, unknown>;
 /**
  * Paths no agent may mount from the host: runtime state (every Docker socket
  * lives under /run), the default Docker's and containerd's paths, our default
- * daemon's data-root, and kernel interfaces. (A policy sees one resource, not
+ * daemon's data-root, kernel interfaces and the host's secrets (HOST_SECRET_PATHS);
+ * pathsNest compares normalised paths, so no spelling walks past it. (A policy sees one resource, not
  * the stack config, so other configured data-roots are the validation's job.)
  */
-const HOST_PATHS = ["/run", ...DEFAULT_DOCKER_PATHS.map((p) => p.path), defaultDaemon().dataRoot, "/proc", "/sys"];
+const HOST_PATHS = ["/run", ...DEFAULT_DOCKER_PATHS.map((p) => p.path), defaultDaemon().dataRoot, "/proc", "/sys", "/dev",
+    ...HOST_SECRET_PATHS.map((p) => p.path)];
 
 /**
  * A container is an agent when it carries our label (other containers in the
@@ -64,7 +66,10 @@ export function mountViolations(p: Props): string[] {
         if (typeof v.hostPath === "string") sources.push({ source: v.hostPath, target: String(v.containerPath ?? "") });
     }
     for (const s of sources) {
-        const hit = HOST_PATHS.find((h) => pathsNest(s.source, h)) ?? (/docker\.sock$/.test(s.source) ? s.source : undefined);
+        // An agent's own workspace lives in /var/lib/containai/workspaces/<agent> (one of HOST_SECRET_PATHS' places).
+        const workspace = /^\/var\/lib\/containai\/workspaces\/[^/]+$/.test(normalPath(s.source));
+        const hit = HOST_PATHS.find((h) => pathsNest(s.source, h) && !(workspace && h === "/var/lib/containai"))
+            ?? (/docker\.sock$/.test(s.source) ? s.source : undefined);
         if (hit) out.push(`mounts the host's ${s.source} (at ${s.target}), which overlaps ${hit}`);
     }
     return out;

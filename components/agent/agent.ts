@@ -8,6 +8,7 @@ import * as path from "path";
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "../sdk";
 import { AGENT_RUNTIME, AgentConfig, MANAGED_BY, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "../config/agents";
+import { hasUserinfo } from "../config/checks";
 import { DaemonConfig, HostConfig, NS } from "../config/schema";
 import { HealthCheck, HostState } from "../host/providers";
 import { Connection, fingerprint } from "../host/remote";
@@ -78,11 +79,40 @@ export function dockerHostArgs(c: Pick<Connection, "host" | "port" | "user" | "p
  */
 const CACHE_DIR = (): string => process.env.CONTAINAI_CACHE ?? path.join(os.homedir(), ".cache", "containai-infra");
 
-/** A private directory for OpenSSH control sockets (short path: sockets are limited to ~104 bytes). */
-export function sshControlDir(dir = path.join(CACHE_DIR(), "ssh")): string {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.chmodSync(dir, 0o700);
-    return dir;
+/**
+ * Longest control-socket directory: OpenSSH binds "<dir>/<%C: 40 hex>" plus a
+ * ".<16 random>" suffix while it sets the master up, and a Unix socket path
+ * holds at most 103 bytes on macOS (107 on Linux).
+ */
+export const CONTROL_DIR_MAX = 103 - 1 - 40 - 17;
+
+/**
+ * A private directory for OpenSSH control sockets: the cache's ssh/ when its
+ * path is short enough (CONTROL_DIR_MAX), else /tmp/containai-ssh-<uid>, which
+ * must be ours alone (a directory, not a symlink, owned by us, mode 0700): a
+ * long HOME (/home/firstname.lastname) must not make every agent fail with
+ * "unix_listener: path ... too long for Unix domain socket".
+ */
+export function sshControlDir(dir = path.join(CACHE_DIR(), "ssh"), short = `/tmp/containai-ssh-${os.userInfo().uid}`): string {
+    const target = dir.length <= CONTROL_DIR_MAX ? dir : short;
+    if (target === dir) {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        fs.chmodSync(dir, 0o700);
+        return dir;
+    }
+    try {
+        fs.mkdirSync(target, { mode: 0o700 });
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const st = fs.lstatSync(target);
+    const uid = os.userInfo().uid;
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+        throw new pulumi.RunError(`${target} (for OpenSSH control sockets, used because ${dir} is too long for a socket path) ` +
+            `is not a private directory of uid ${uid} (it must be a directory, owned by it, mode 0700): remove it, or set ` +
+            "CONTAINAI_CACHE to a short directory");
+    }
+    return target;
 }
 
 export function writeProviderKnownHosts(alias: string, hostKey: string,
@@ -208,6 +238,21 @@ export function agentHostLines(agents: Pick<AgentConfig, "name" | "uid" | "works
     }).join("\n");
 }
 
+/**
+ * The agents host step's SOURCES lines: "agent key path [missing-ok]" for
+ * every bind source (the workspace, which the step creates when missing, and
+ * each bind mount), checked on the host itself before any container is
+ * created (host-scripts/lib.sh source_problem). `index` maps an agent to its
+ * position in containai:agents, for the key.
+ */
+export function agentSourceLines(agents: Pick<AgentConfig, "name" | "workspace" | "mounts">[], index: (name: string) => number): string {
+    return agents.flatMap((a) => {
+        const k = `${NS}:agents[${index(a.name)}]`;
+        return [`${a.name} ${k}.workspace ${a.workspace} missing-ok`,
+            ...a.mounts.map((m, j) => (m.type === "bind" ? `${a.name} ${k}.mounts[${j}].source ${m.source}` : "")).filter(Boolean)];
+    }).join("\n");
+}
+
 /** What the agents host step wants for each agent (keys "<agent>.<fact>"). */
 export function agentHostDesired(agents: Pick<AgentConfig, "name" | "uid">[]): Record<string, string> {
     const out: Record<string, string> = {};
@@ -216,6 +261,7 @@ export function agentHostDesired(agents: Pick<AgentConfig, "name" | "uid">[]): R
         out[`${a.name}.workspace_owner`] = String(a.uid);
         out[`${a.name}.volumes`] = "present";
         out[`${a.name}.docker_volume_others`] = "none";
+        out[`${a.name}.sources`] = "ok";
     }
     return out;
 }
@@ -313,7 +359,10 @@ export class Agents extends pulumi.ComponentResource {
                 connection: args.connection,
                 label: `agents of ${d.name} (workspaces, data volumes)`,
                 ...scriptSet("agents-prepare"),
-                env: ready.apply((after) => ({ SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine), AFTER: after })),
+                env: ready.apply((after) => ({
+                    SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine),
+                    SOURCES: agentSourceLines(mine, (n) => c.agents.findIndex((x) => x.name === n)), AFTER: after,
+                })),
                 desired: agentHostDesired(mine),
                 // After the port record: a refused port stops the run before any agent step changes the host.
             }, { parent: this, dependsOn: [ports] });
@@ -328,9 +377,11 @@ export class Agents extends pulumi.ComponentResource {
                     connection: args.connection,
                     label: `image ${a.image} on ${d.name}`,
                     ...scriptSet("image"),
-                    env: ready.apply((after) => ({
-                        SOCKET: d.socket, IMAGE: a.image, ARCHIVE_URL: archive.url, ARCHIVE_SHA256: archive.sha256, AFTER: after,
-                    })),
+                    // A URL with user:password@ (accepted only from secret config) keeps the env secret in state and plans.
+                    env: ((env: pulumi.Output<Record<string, string>>) => (hasUserinfo(archive.url) ? pulumi.secret(env) : env))(
+                        ready.apply((after): Record<string, string> => ({
+                            SOCKET: d.socket, IMAGE: a.image, ARCHIVE_URL: archive.url, ARCHIVE_SHA256: archive.sha256, AFTER: after,
+                        }))),
                     desired: { image: "present" },
                 }, { parent: this, dependsOn: [ports] });
                 // The image stays on the daemon when its agents go (a re-create, other stacks).

@@ -2,3 +2,4 @@
 export * from "./agent";
 export * from "./ports";
 export * from "./providers";
+export * from "./hostkeys";

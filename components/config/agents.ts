@@ -1,7 +1,8 @@
 // containai:agents[] and containai:operator: the agents' schema and its
 // guardrails (the devcontainer compatibility matrix in the design seeds).
 // Pure: no Pulumi imports. Every refusal names the agent's key and the fix.
-import { canonicalPath, DEFAULT_DOCKER_PATHS, pathsNest, publicKeyProblem, unsafePathProblem } from "./checks";
+import { authorizedKeyProblem, canonicalPath, DEFAULT_DOCKER_PATHS, hasUserinfo, HOST_SECRET_PATHS, normalizePath, pathsNest, redactUrl,
+    unsafePathProblem } from "./checks";
 import { absPath, bool, checkName, Collector, int, isObj, NS, Obj, parseCpus, parseMemory, positive, show, str,
     unknownKeys } from "./collect";
 
@@ -68,6 +69,8 @@ export interface OperatorConfig {
 export interface DaemonPaths {
     name: string;
     socket: string;
+    /** The daemon's daemon.json (its directory is the daemon's configuration). */
+    configFile?: string;
     dataRoot: string;
     execRoot: string;
 }
@@ -78,7 +81,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 /** Linux user names as useradd accepts them by default on Debian/Ubuntu. */
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 const AGENT_KEYS = ["name", "image", "imageArchive", "daemon", "workspace", "workspacePath", "user", "uid", "sshPort",
-    "sshBind", "cpus", "memory", "authorizedKeys", "env", "mounts", "ports", "sysctls",
+    "sshBind", "exposeSsh", "cpus", "memory", "authorizedKeys", "env", "mounts", "ports", "sysctls",
     // Accepted only to be refused with a reason (the guardrails):
     "privileged", "networkMode", "pidMode", "ipcMode", "utsMode", "usernsMode", "cgroupnsMode", "runtime", "devices"];
 /** Paths inside an agent that the runtime or the built-in Docker-in-Docker owns. */
@@ -123,6 +126,32 @@ function parseEnv(c: Collector, k: string, raw: unknown): Record<string, string>
     return out;
 }
 
+/**
+ * Why a (normalised) host path may not be bind-mounted into an agent, or
+ * undefined. Nesting counts both ways: a source that contains a forbidden
+ * place exposes it too. The host step re-checks the path on the host itself
+ * (symlinks, who may change it): host-scripts/agents-prepare-*.sh.
+ */
+export function hostSourceProblem(source: string, daemons: DaemonPaths[]): string | undefined {
+    const cs = canonicalPath(source);
+    if (cs === "/run" || cs.startsWith("/run/")) {
+        return `the host's /run and /var/run hold Docker sockets and runtime state; ${DIND}`;
+    }
+    const own = daemons.flatMap((d) => [
+        { path: d.socket, what: `daemon ${d.name}'s socket` },
+        { path: d.dataRoot, what: `daemon ${d.name}'s data-root` },
+        { path: d.execRoot, what: `daemon ${d.name}'s exec-root` },
+        ...(d.configFile ? [{ path: d.configFile.replace(/\/[^/]*$/, ""), what: `daemon ${d.name}'s configuration directory` }] : []),
+    ]);
+    const docker = [...DEFAULT_DOCKER_PATHS, ...own].find((p) => pathsNest(cs, p.path));
+    if (docker) return `it exposes ${docker.what} (the agent could control containers outside itself); ${DIND}`;
+    if (pathsNest(cs, "/proc") || pathsNest(cs, "/sys") || pathsNest(cs, "/dev")) return "host kernel interfaces are not passed into agents";
+    const secret = HOST_SECRET_PATHS.find((p) => pathsNest(cs, p.path));
+    if (secret) return `it exposes ${secret.what}; mount a directory of its own`;
+    if (cs.split("/").includes(".ssh")) return "it is or is inside a .ssh directory (SSH keys); mount a directory of its own";
+    return undefined;
+}
+
 function parseMounts(c: Collector, k: string, raw: unknown, daemons: DaemonPaths[]): AgentMount[] {
     const out: AgentMount[] = [];
     if (raw === undefined) return out;
@@ -137,48 +166,37 @@ function parseMounts(c: Collector, k: string, raw: unknown, daemons: DaemonPaths
             return;
         }
         unknownKeys(c, key, m, ["source", "target", "readOnly"]);
-        const source = str(c, `${key}.source`, m.source);
-        const target = str(c, `${key}.target`, m.target);
+        const rawSource = str(c, `${key}.source`, m.source);
+        const rawTarget = str(c, `${key}.target`, m.target);
         const readOnly = bool(c, `${key}.readOnly`, m.readOnly, false);
-        if (source === undefined) c.add(`${key}.source`, "missing; a host path (/srv/data) or a volume name");
-        if (target === undefined) c.add(`${key}.target`, "missing; the path inside the agent");
-        if (source === undefined || target === undefined) return;
-        const tProblem = unsafePathProblem(target);
-        if (tProblem) {
-            c.add(`${key}.target`, `${show(target)} ${tProblem}`);
+        if (rawSource === undefined) c.add(`${key}.source`, "missing; a host path (/srv/data) or a volume name");
+        if (rawTarget === undefined) c.add(`${key}.target`, "missing; the path inside the agent");
+        if (rawSource === undefined || rawTarget === undefined) return;
+        // Every check below, and the mount itself, use the normal form.
+        const t = normalizePath(rawTarget);
+        if (t.problem !== undefined) {
+            c.add(`${key}.target`, `${show(rawTarget)} ${t.problem}`);
             return;
         }
+        const target = t.path;
         const rt = RUNTIME_TARGETS.find((p) => pathsNest(target, p));
-        if (rt) c.add(`${key}.target`, `${show(target)} is refused: ${rt} inside an agent is the runtime's (sysbox virtualizes it); remove the mount`);
+        if (rt) c.add(`${key}.target`, `${show(rawTarget)} is refused: ${rt} inside an agent is the runtime's (sysbox virtualizes it); remove the mount`);
         if (pathsNest(target, "/var/lib/docker") || pathsNest(target, "/etc/docker")) {
-            c.add(`${key}.target`, `${show(target)} is refused: it would override the agent's inner Docker data or config; ${DIND}`);
+            c.add(`${key}.target`, `${show(rawTarget)} is refused: it would override the agent's inner Docker data or config; ${DIND}`);
         }
-        const type: "bind" | "volume" = source.startsWith("/") ? "bind" : "volume";
+        const type: "bind" | "volume" = rawSource.startsWith("/") ? "bind" : "volume";
+        let source = rawSource;
         if (type === "volume") {
             if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) c.add(`${key}.source`, `${show(source)} is neither an absolute host path nor a volume name`);
             else if (/^containai-/.test(source)) c.add(`${key}.source`, `${show(source)} is refused: containai-* volumes are the agents' own data`);
         } else {
-            const sProblem = unsafePathProblem(source);
-            if (sProblem) {
-                c.add(`${key}.source`, `${show(source)} ${sProblem}`);
+            const s = normalizePath(rawSource);
+            if (s.problem !== undefined) {
+                c.add(`${key}.source`, `${show(rawSource)} ${s.problem}`);
             } else {
-                const cs = canonicalPath(source);
-                const own = daemons.flatMap((d) => [
-                    { path: canonicalPath(d.socket), what: `daemon ${d.name}'s socket` },
-                    { path: d.dataRoot, what: `daemon ${d.name}'s data-root` },
-                    { path: canonicalPath(d.execRoot), what: `daemon ${d.name}'s exec-root` },
-                ]);
-                const hit = [...DEFAULT_DOCKER_PATHS.map((p) => ({ path: p.path, what: p.what })), ...own]
-                    .find((p) => pathsNest(cs, p.path));
-                if (cs === "/run" || cs.startsWith("/run/")) {
-                    c.add(`${key}.source`, `${show(source)} is refused: the host's /run and /var/run hold Docker sockets and ` +
-                        `runtime state; ${DIND}`);
-                } else if (hit) {
-                    c.add(`${key}.source`, `${show(source)} is refused: it exposes ${hit.what} (the agent could control ` +
-                        `containers outside itself); ${DIND}`);
-                } else if (pathsNest(cs, "/proc") || pathsNest(cs, "/sys")) {
-                    c.add(`${key}.source`, `${show(source)} is refused: host kernel interfaces are not passed into agents`);
-                }
+                source = s.path;
+                const problem = hostSourceProblem(source, daemons);
+                if (problem) c.add(`${key}.source`, `${show(rawSource)} is refused: ${problem}`);
             }
         }
         out.push({ source, target, type, readOnly });
@@ -240,7 +258,7 @@ function parseSysctls(c: Collector, k: string, raw: unknown): Record<string, str
 
 /** containai:agents. `daemons` are the configured isolated daemons (the first is the default). */
 export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[],
-    capacity: { cpus?: number; memoryBytes?: number } | undefined): AgentConfig[] {
+    capacity: { cpus?: number; memoryBytes?: number } | undefined, secret = false): AgentConfig[] {
     const key = "agents";
     if (raw === undefined) return [];
     if (!Array.isArray(raw)) {
@@ -277,7 +295,11 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
             const url = str(c, `${k}.imageArchive.url`, a.url);
             const sha = str(c, `${k}.imageArchive.sha256`, a.sha256);
             if (url === undefined || !/^https?:\/\/\S+$/.test(url)) {
-                c.add(`${k}.imageArchive.url`, `${show(url)} must be an http(s) URL of a \`docker save\` archive`);
+                c.add(`${k}.imageArchive.url`, `${show(url === undefined ? url : redactUrl(url))} must be an http(s) URL of a \`docker save\` archive`);
+            } else if (hasUserinfo(url) && !secret) {
+                // As the sysbox URLs: credentials only from a secret value (then the image step's env is secret in state).
+                c.add(`${k}.imageArchive.url`, `${show(redactUrl(url))} carries credentials in plaintext config; store the agents ` +
+                    `as a secret: pulumi config set --secret --path '${NS}:${k}.imageArchive.url' <url>`);
             }
             if (sha === undefined || !SHA256_RE.test(sha)) {
                 c.add(`${k}.imageArchive.sha256`, `${show(sha)} is not a sha256; run sha256sum on the archive`);
@@ -298,6 +320,11 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
         if (wsHit) c.add(`${k}.workspace`, `${show(workspace)} overlaps ${wsHit.what}; keep workspaces outside Docker's data`);
         else if (["/", "/run", "/tmp", "/proc", "/sys", "/dev", "/etc", "/usr", "/var", "/home"].includes(canonicalPath(workspace))) {
             c.add(`${k}.workspace`, `${show(workspace)} is a system directory; use a directory of its own`);
+        } else {
+            // Under /var/lib/containai only in workspaces/ (the default's place); nothing else of HOST_SECRET_PATHS.
+            const own = pathsNest(workspace, "/var/lib/containai") && workspace.startsWith("/var/lib/containai/workspaces/");
+            const secret = own ? undefined : hostSourceProblem(workspace, []);
+            if (secret) c.add(`${k}.workspace`, `${show(workspace)} is refused: ${secret}`);
         }
         const workspacePath = absPath(c, `${k}.workspacePath`, r.workspacePath, `/home/${user}/workspace`);
         if (RUNTIME_TARGETS.some((p) => pathsNest(workspacePath, p)) || pathsNest(workspacePath, "/var/lib/docker")) {
@@ -313,8 +340,21 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
             }
         }
         const sshBind = str(c, `${k}.sshBind`, r.sshBind, "127.0.0.1") ?? "127.0.0.1";
+        const exposeSsh = bool(c, `${k}.exposeSsh`, r.exposeSsh, false);
         if (!IPV4_RE.test(sshBind)) {
-            c.add(`${k}.sshBind`, `${show(sshBind)} is not an IPv4 address; keep 127.0.0.1 (reached through the host) or open it deliberately with 0.0.0.0`);
+            c.add(`${k}.sshBind`, `${show(sshBind)} is not an IPv4 address; keep 127.0.0.1 (reached through the host) or open it ` +
+                `deliberately with 0.0.0.0 and ${k}.exposeSsh true`);
+        } else if (!sshBind.startsWith("127.")) {
+            const where = sshBind === "0.0.0.0" ? "every interface of the host" : `the host's address ${sshBind}`;
+            if (!exposeSsh) {
+                c.add(`${k}.sshBind`, `${show(sshBind)} would publish the agent's sshd on ${where}; keep 127.0.0.1 (reached ` +
+                    `through the host's sshd with ProxyJump), or open it deliberately: pulumi config set --path '${NS}:${k}.exposeSsh' true`);
+            } else {
+                c.warn(`${k}.sshBind`, `the agent's sshd listens on ${where} (${k}.exposeSsh is true): anyone who reaches ` +
+                    "that address can try to log in; firewall it, or set sshBind back to 127.0.0.1");
+            }
+        } else if (exposeSsh) {
+            c.warn(`${k}.exposeSsh`, `true has no effect: sshBind ${show(sshBind)} is a loopback address; remove the key`);
         }
         let cpus: number | undefined;
         if (r.cpus !== undefined) {
@@ -359,6 +399,14 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
         if (other) c.add(`${key}[${out.indexOf(a)}].workspace`, `${show(a.workspace)} overlaps agent ${other[1]}'s workspace; give each agent its own`);
         else workspaces.set(a.workspace, a.name);
     });
+    // A bind source that reaches another agent's workspace would hand that agent's work to this one.
+    out.forEach((a, i) => a.mounts.forEach((m, j) => {
+        const other = m.type === "bind" ? out.find((b) => b !== a && pathsNest(m.source, b.workspace)) : undefined;
+        if (other) {
+            c.add(`${key}[${i}].mounts[${j}].source`, `${show(m.source)} is refused: it reaches agent ${other.name}'s workspace ` +
+                `${show(other.workspace)}; agents do not share workspaces (mount a directory of its own)`);
+        }
+    }));
     const ports = new Map<number, number>();
     raw.forEach((r, i) => {
         const a = out.find((x) => isObj(r) && x.name === r.name);
@@ -393,9 +441,12 @@ function parseAuthorizedKeys(c: Collector, k: string, raw: unknown): string[] {
             c.add(`${k}.authorizedKeys[${j}]`, "is a PRIVATE key; give the public key (.pub) instead, and rotate this one");
             return;
         }
-        const problem = publicKeyProblem(pk);
-        if (problem) c.add(`${k}.authorizedKeys[${j}]`, `${problem}; paste the whole line of the .pub file`);
-        else if (/[\r\n]/.test(pk.trim())) c.add(`${k}.authorizedKeys[${j}]`, "holds more than one line; give one key per entry");
+        if (/[\r\n]/.test(pk.trim())) {
+            c.add(`${k}.authorizedKeys[${j}]`, "holds more than one line; give one key per entry");
+            return;
+        }
+        const problem = authorizedKeyProblem(pk);
+        if (problem) c.add(`${k}.authorizedKeys[${j}]`, `${problem}; paste the whole line of the .pub file (options before it are kept)`);
     });
     return keys.map((x) => x.trim());
 }

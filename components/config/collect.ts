@@ -1,7 +1,7 @@
 // Helpers for the config validators: a collector of problems that names
 // each stack-config key, and typed readers that report instead of throwing.
 // Pure: no Pulumi imports.
-import { unsafePathProblem } from "./checks";
+import { normalizePath } from "./checks";
 
 export const NS = "containai";
 
@@ -77,11 +77,12 @@ export function int(c: Collector, key: string, v: unknown, def: number | undefin
     return n;
 }
 
+/** An absolute path setting, in its normal form (normalizePath): what every check and the host see. */
 export function absPath(c: Collector, key: string, v: unknown, def: string): string {
     const s = str(c, key, v, def) ?? def;
-    const problem = unsafePathProblem(s);
-    if (problem) c.add(key, `${show(s)} ${problem}`);
-    return s;
+    const n = normalizePath(s);
+    if (n.problem !== undefined) c.add(key, `${show(s)} ${n.problem}`);
+    return n.path ?? s;
 }
 
 /** A name used for units, namespaces, hostnames: lowercase, digits, '-'; at most `max` characters. */

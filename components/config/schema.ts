@@ -615,7 +615,7 @@ export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = ne
     const engine = validateEngine(c, raw.engine);
     const sysbox = validateSysbox(c, raw.sysbox, secretKeys);
     const daemons = validateDaemons(c, raw.daemons);
-    const agents = validateAgents(c, raw.agents, daemons, capacity);
+    const agents = validateAgents(c, raw.agents, daemons, capacity, secretKeys.has(`${NS}:agents`));
     const operator = validateOperator(c, raw.operator);
     const fleet = validateFleet(c, raw.fleet);
     if (raw.release !== undefined) {

@@ -123,9 +123,29 @@ export function subnetOf(cidr: string): string {
     return `${dotted(c.base)}/${c.bits}`;
 }
 
-/** True when a equals b or one contains the other ("/" contains everything; /var/run is /run). */
+/**
+ * The one normal form of an absolute path, as every check sees it: empty and
+ * `.` segments dropped (`//`, `/./`, a trailing `/`), `..` applied lexically.
+ * Callers that take paths from config refuse `..` first (see
+ * config/checks.ts normalizePath): lexically and on a host with symlinks it can
+ * mean different places.
+ */
+export function normalPath(p: string): string {
+    const out: string[] = [];
+    for (const seg of p.split("/")) {
+        if (seg === "" || seg === ".") continue;
+        if (seg === "..") out.pop();
+        else out.push(seg);
+    }
+    return `/${out.join("/")}`;
+}
+
+/** True when a equals b or one contains the other, after normalPath ("/" contains everything; /var/run is /run). */
 export function pathsNest(a: string, b: string): boolean {
-    const n = (p: string): string => (p.startsWith("/var/run/") ? p.slice(4) : p).replace(/\/+$/, "") || "/";
+    const n = (p: string): string => {
+        const q = normalPath(p);
+        return q === "/var/run" || q.startsWith("/var/run/") ? q.slice(4) : q;
+    };
     const x = n(a), y = n(b);
     const within = (i: string, o: string): boolean => o === "/" || i === o || i.startsWith(`${o}/`);
     return within(x, y) || within(y, x);

@@ -78,12 +78,14 @@ export function renderOperatorSshConfig(a: OperatorSshArgs): string {
     const h = a.host;
     let out = `# Managed by containai-infra (stack ${a.stack}): \`pulumi up\` rewrites this file and\n` +
         "# `pulumi destroy` removes it. Hand edits show as drift in `pulumi preview --refresh`.\n\n" +
-        `Host ${h.alias}\n  HostName ${h.hostName}\n  Port ${h.port}\n  User ${h.user}\n${identity(h.identityFile)}${pin(h.alias)}` +
+        // ProxyJump none: an operator's `Host *` ProxyJump must not reroute the host or the agents behind it
+        // (this file is included before the operator's own blocks, and the first value OpenSSH reads wins).
+        `Host ${h.alias}\n  HostName ${h.hostName}\n  Port ${h.port}\n  User ${h.user}\n  ProxyJump none\n${identity(h.identityFile)}${pin(h.alias)}` +
         "  ServerAliveInterval 30\n";
     for (const g of a.agents) {
         const direct = g.bind !== "127.0.0.1";
         out += `\n# agent ${g.agent}\nHost ${g.alias}\n  HostName ${direct ? (g.bind === "0.0.0.0" ? h.hostName : g.bind) : "127.0.0.1"}\n` +
-            `  Port ${g.port}\n  User ${g.user}\n${direct ? "" : `  ProxyJump ${h.alias}\n`}${identity(g.identityFile)}${pin(g.alias)}` +
+            `  Port ${g.port}\n  User ${g.user}\n  ProxyJump ${direct ? "none" : h.alias}\n${identity(g.identityFile)}${pin(g.alias)}` +
             "  ServerAliveInterval 30\n";
     }
     return out;

@@ -301,8 +301,13 @@ describe("program graph (mocks)", () => {
             assert.equal(prep.env.MANAGED_BY, "containai-infra");
             assert.deepEqual(prep.desired, {
                 "alpha.workspace": "present", "alpha.workspace_owner": "1000", "alpha.volumes": "present", "alpha.docker_volume_others": "none",
+                "alpha.sources": "ok",
                 "beta.workspace": "present", "beta.workspace_owner": "1000", "beta.volumes": "present", "beta.docker_volume_others": "none",
+                "beta.sources": "ok",
             });
+            // Every bind source is checked on the host, naming its config key (the workspace may not exist yet).
+            assert.equal(prep.env.SOURCES, "alpha containai:agents[0].workspace /var/lib/containai/workspaces/alpha missing-ok\n" +
+                "beta containai:agents[1].workspace /var/lib/containai/workspaces/beta missing-ok");
             assert.match(prep.removeScript, /kept workspace/);
             assert.doesNotMatch(prep.removeScript, /volume rm|rm -r/);
             // Ordered by data after the host's health check: nothing of an agent touches a host that is not converged.

@@ -96,7 +96,7 @@ describe("renderers (snapshots)", () => {
         matchSnapshot("operator-ssh.conf", conf);
         // The loopback agent goes through the host; the deliberately opened one is reached directly.
         assert.match(conf, /Host prod1-alpha\n {2}HostName 127\.0\.0\.1\n {2}Port 2300\n {2}User agent\n {2}ProxyJump containai-host-prod1\n/);
-        assert.match(conf, /Host prod1-beta\n {2}HostName 10\.0\.0\.5\n {2}Port 2301\n {2}User agent\n {2}HostKeyAlias prod1-beta\n/);
+        assert.match(conf, /Host prod1-beta\n {2}HostName 10\.0\.0\.5\n {2}Port 2301\n {2}User agent\n {2}ProxyJump none\n {2}HostKeyAlias prod1-beta\n/);
         assert.equal((conf.match(/StrictHostKeyChecking yes/g) ?? []).length, 3);
         assert.doesNotMatch(conf, /accept-new|StrictHostKeyChecking no/);
         assert.equal(renderOperatorKnownHosts(args),

@@ -1,0 +1,366 @@
+// Agent security (issue #23): path guardrails that hold after normalisation
+// and on the host itself, SSH exposure, authorized_keys options, host keys
+// OpenSSH can load, control sockets under a long HOME, credentials in URLs.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { after, before, describe, it } from "mocha";
+import { checkConfig, RawConfig } from "../../components/config/schema";
+import { authorizedKeyProblem, normalizePath } from "../../components/config/checks";
+import { agentSourceLines, CONTROL_DIR_MAX, sshControlDir } from "../../components/agent/agent";
+import { generateHostKey, hostKeyProblem } from "../../components/agent/hostkeys";
+import { hostKeyProvider } from "../../components/agent/providers";
+import { renderOperatorSshConfig } from "../../components/render/ssh";
+import { mountViolations } from "../../policy/rules";
+import { projectRoot } from "../helpers";
+
+const SSH = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==", privateKeyFile: "/k" };
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==";
+const agent = (extra: Record<string, unknown> = {}): Record<string, unknown> =>
+    ({ name: "alpha", image: "local/agent:1", authorizedKeys: [KEY], ...extra });
+const problemsOf = (raw: RawConfig, secret: string[] = []): { key: string; message: string }[] => checkConfig(raw, new Set(secret)).problems;
+function refused(extra: Record<string, unknown>, key: string, re: RegExp): void {
+    const ps = problemsOf({ ssh: SSH, agents: [agent(extra)] });
+    const hit = ps.find((p) => p.key === key);
+    assert.ok(hit, `no problem for ${key}; got ${JSON.stringify(ps)}`);
+    assert.match(hit.message, re);
+}
+const mount = (source: string, target = "/data"): Record<string, unknown> => ({ mounts: [{ source, target }] });
+const which = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+
+describe("agent security: paths hold after normalisation", () => {
+    it("one normal form: '.', '//' and a trailing '/' are dropped; '..' is refused", () => {
+        assert.deepEqual(normalizePath("/var/./run//docker.sock/"), { path: "/var/run/docker.sock" });
+        assert.deepEqual(normalizePath("//srv/data/."), { path: "/srv/data" });
+        assert.deepEqual(normalizePath("/"), { path: "/" });
+        assert.match(normalizePath("/srv/../etc").problem ?? "", /contains '\.\.'/);
+        assert.match(normalizePath("srv/data").problem ?? "", /not an absolute path/);
+    });
+
+    it("every spelling of a forbidden mount source is refused (the seed's bypasses)", () => {
+        const cases: [string, RegExp][] = [
+            ["/var/./run/docker.sock", /host's \/run and \/var\/run/],
+            ["/./var/lib/containai-docker/volumes", /daemon containai-docker's data-root/],
+            ["//var/lib/docker/", /the default Docker's data-root/],
+            ["/./proc/1/root", /host kernel interfaces/],
+            ["/dev/./kvm", /host kernel interfaces/],
+            ["/etc/containai", /daemon containai-docker's configuration directory/],
+            ["/etc/containai/docker/", /daemon containai-docker's configuration directory/],
+            ["/etc/containai/other", /the isolated daemons' configuration/],
+            ["/root/.ssh", /root's home/],
+            ["/./root", /root's home/],
+            ["/home/ops/.ssh", /\.ssh directory/],
+            ["/etc/ssh/", /SSH server keys/],
+            ["/etc", /exposes/],
+            ["/", /exposes/],
+            ["/var/lib/containai/workspaces", /containai-infra's host state and the agents' workspaces/],
+        ];
+        for (const [source, re] of cases) refused(mount(source), "containai:agents[0].mounts[0].source", re);
+    });
+
+    it("every spelling of a forbidden mount target is refused", () => {
+        refused(mount("/srv/x", "/./proc/sys"), "containai:agents[0].mounts[0].target", /\/proc inside an agent is the runtime's/);
+        refused(mount("/srv/x", "/sys/."), "containai:agents[0].mounts[0].target", /\/sys inside an agent/);
+        refused(mount("/srv/x", "/var//lib/docker/"), "containai:agents[0].mounts[0].target", /inner Docker data or config/);
+        refused(mount("/srv/x", "/home/agent/./workspace"), "containai:agents[0].mounts[0].target", /workspace's own mount/);
+    });
+
+    it("what lands in the mount spec is the normal form that was checked", () => {
+        const { config, problems } = checkConfig({ ssh: SSH, agents: [agent({
+            workspace: "/srv//ws/alpha/", workspacePath: "/home/agent/./work",
+            mounts: [{ source: "/srv/./datasets/", target: "//data/" }],
+        })] });
+        assert.deepEqual(problems, []);
+        const a = config.agents[0];
+        assert.equal(a.workspace, "/srv/ws/alpha");
+        assert.equal(a.workspacePath, "/home/agent/work");
+        assert.deepEqual(a.mounts, [{ source: "/srv/datasets", target: "/data", type: "bind", readOnly: false }]);
+    });
+
+    it("daemon paths and workspaces are checked in their normal form too", () => {
+        const ps = problemsOf({ ssh: SSH, daemons: [{ dataRoot: "/var/lib/./docker/" }] });
+        assert.ok(ps.some((p) => p.key === "containai:daemons[0].dataRoot" && /overlaps \/var\/lib\/docker/.test(p.message)), JSON.stringify(ps));
+        refused({ workspace: "/var/./lib/docker/ws" }, "containai:agents[0].workspace", /overlaps the default Docker's data-root/);
+        refused({ workspace: "/root/ws" }, "containai:agents[0].workspace", /root's home/);
+        refused({ workspace: "/var/lib/containai/sysbox" }, "containai:agents[0].workspace", /host state/);
+        refused({ workspace: "/etc/containai/ws" }, "containai:agents[0].workspace", /isolated daemons' configuration/);
+    });
+
+    it("a bind source that reaches another agent's workspace is refused", () => {
+        const ps = problemsOf({ ssh: SSH, agents: [agent({ workspace: "/srv/ws/alpha" }),
+            agent({ name: "beta", workspace: "/srv/ws/beta", mounts: [{ source: "/srv/ws", target: "/all" }] })] });
+        assert.ok(ps.some((p) => p.key === "containai:agents[1].mounts[0].source" && /reaches agent alpha's workspace/.test(p.message)),
+            JSON.stringify(ps));
+    });
+
+    it("the policy pack judges the normal form as well", () => {
+        for (const source of ["/var/./run/docker.sock", "/./var/lib/containai-docker/volumes", "//proc/", "/etc/./containai", "/root/.ssh"]) {
+            assert.equal(mountViolations({ mounts: [{ type: "bind", source, target: "/x" }] }).length, 1, source);
+        }
+        assert.deepEqual(mountViolations({ mounts: [{ type: "bind", source: "/srv/data", target: "/x" }] }), []);
+    });
+
+    it("the host step is told every bind source, with the config key it came from", () => {
+        const { config } = checkConfig({ ssh: SSH, agents: [agent(), agent({ name: "beta",
+            mounts: [{ source: "cache", target: "/c" }, { source: "/srv/./d", target: "/d" }] })] });
+        assert.equal(agentSourceLines(config.agents, (n) => config.agents.findIndex((a) => a.name === n)), [
+            "alpha containai:agents[0].workspace /var/lib/containai/workspaces/alpha missing-ok",
+            "beta containai:agents[1].workspace /var/lib/containai/workspaces/beta missing-ok",
+            "beta containai:agents[1].mounts[1].source /srv/d",
+        ].join("\n"));
+    });
+});
+
+describe("agent security: sources checked on the host (lib.sh source_problem, real bash and files)", () => {
+    // Runs the host function on this machine's own filesystem, in a temp dir. The login user is
+    // trusted like root (SUDO_UID): this user when not root, so the test runs either way.
+    const lib = path.join(projectRoot(), "host-scripts", "lib.sh");
+    const me = os.userInfo().uid;
+    const problem = (p: string, extra = "", trusted = me === 0 ? "" : String(me)): string => {
+        const r = spawnSync("bash", ["-c", `CONTAINAI_LIB=1; . "$1"; source_problem "$2" "$3"`, "_", lib, p, extra],
+            { encoding: "utf8", env: { PATH: process.env.PATH, SUDO_UID: trusted, SUDO_USER: "" } });
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout.trim();
+    };
+    let dir = "";
+    before(() => {
+        dir = fs.mkdtempSync(path.join("/tmp", "containai-src-"));
+        fs.chmodSync(dir, 0o755);
+        fs.mkdirSync(path.join(dir, "real"));
+        fs.symlinkSync(path.join(dir, "real"), path.join(dir, "link"));
+        fs.mkdirSync(path.join(dir, "open"), { mode: 0o777 });
+        fs.chmodSync(path.join(dir, "open"), 0o777);
+        fs.mkdirSync(path.join(dir, "open", "x"));
+        fs.mkdirSync(path.join(dir, "user"));
+        fs.mkdirSync(path.join(dir, "user", "x"));
+        if (me === 0) fs.chownSync(path.join(dir, "user"), 1000, 1000);
+    });
+    after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+    it("a plain directory of root's is safe; a missing one is refused unless missing-ok", () => {
+        assert.equal(problem(path.join(dir, "real")), "");
+        assert.match(problem(path.join(dir, "nope")), /does not exist on the host/);
+        assert.equal(problem(path.join(dir, "nope", "deeper"), "missing-ok"), "");
+    });
+
+    it("a symlink anywhere on the path is refused, naming where it points", () => {
+        assert.match(problem(path.join(dir, "link")), new RegExp(`${dir}/link is a symlink \\(to ${dir}/real\\)`));
+        fs.mkdirSync(path.join(dir, "real", "inner"), { recursive: true });
+        assert.match(problem(path.join(dir, "link", "inner")), /link is a symlink/);
+        // /var/run is a symlink on Debian: the kernel would follow it, so the check does too.
+        if (fs.lstatSync("/var/run").isSymbolicLink()) assert.match(problem("/var/run/x"), /\/var\/run is a symlink/);
+    });
+
+    it("a path others could swap after the check is refused (writable parent, parent of another uid)", () => {
+        assert.match(problem(path.join(dir, "open", "x")), /is writable by others \(mode 777\)/);
+        if (me === 0) assert.match(problem(path.join(dir, "user", "x")), /belongs to uid 1000: .* could be swapped/);
+        // Not root: the same rule, seen with this user not trusted.
+        else assert.match(problem(path.join(dir, "user", "x"), "", "0"), new RegExp(`belongs to uid ${me}: .* could be swapped`));
+    });
+
+    it("sockets are refused, and a source holding the login user's ~/.ssh", () => {
+        const sock = path.join(dir, "real", "s.sock");
+        const server = net.createServer().listen(sock);
+        try {
+            assert.match(problem(sock), /socket, device or pipe/);
+        } finally {
+            server.close();
+        }
+        const home = os.userInfo().homedir;
+        assert.match(problem(home), new RegExp(`${home}/\\.ssh, the login user's SSH keys`));
+        assert.match(problem("/"), /login user's SSH keys/);
+    });
+});
+
+describe("agent security: SSH exposure and the operator's config", () => {
+    it("sshBind off loopback needs exposeSsh, and warns while it is on", () => {
+        refused({ sshBind: "0.0.0.0" }, "containai:agents[0].sshBind", /every interface of the host.*exposeSsh' true/);
+        refused({ sshBind: "10.0.0.5" }, "containai:agents[0].sshBind", /the host's address 10\.0\.0\.5/);
+        const on = checkConfig({ ssh: SSH, agents: [agent({ sshBind: "0.0.0.0", exposeSsh: true })] });
+        assert.deepEqual(on.problems, []);
+        assert.ok(on.warnings.some((w) => w.key === "containai:agents[0].sshBind" && /listens on every interface/.test(w.message)));
+        assert.deepEqual(checkConfig({ ssh: SSH, agents: [agent({ sshBind: "127.0.0.2" })] }).problems, []);
+    });
+
+    it("the generated config pins ProxyJump: an operator's `Host *` ProxyJump reroutes nothing", () => {
+        const text = renderOperatorSshConfig({ stack: "s", knownHostsFile: "~/.ssh/k", host: { alias: "h", hostName: "10.0.0.5", port: 22, user: "ops", hostKey: KEY },
+            agents: [{ alias: "s-a", agent: "a", bind: "127.0.0.1", port: 2300, user: "agent", hostKey: KEY },
+                { alias: "s-b", agent: "b", bind: "0.0.0.0", port: 2301, user: "agent", hostKey: KEY }] });
+        assert.match(text, /Host h\n {2}HostName 10\.0\.0\.5\n {2}Port 22\n {2}User ops\n {2}ProxyJump none\n/);
+        assert.match(text, /Host s-a\n.*\n.*\n.*\n {2}ProxyJump h\n/);
+        assert.match(text, /Host s-b\n.*\n.*\n.*\n {2}ProxyJump none\n/);
+        // Real OpenSSH: with an operator's `Host *` ProxyJump after our (included first) file, ours wins.
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-sshcfg-"));
+        try {
+            fs.writeFileSync(path.join(tmp, "ours.conf"), text);
+            fs.writeFileSync(path.join(tmp, "config"), `Include ${tmp}/ours.conf\n\nHost *\n  ProxyJump elsewhere.invalid\n`);
+            const g = (alias: string): string => spawnSync("ssh", ["-F", path.join(tmp, "config"), "-G", alias], { encoding: "utf8" }).stdout;
+            assert.doesNotMatch(g("h"), /^proxyjump elsewhere/m);
+            assert.match(g("s-a"), /^proxyjump h$/m);
+            assert.doesNotMatch(g("s-b"), /^proxyjump elsewhere/m);
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+
+    it("control sockets stay short whatever HOME is (and the kernel accepts the longest)", async () => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-ctl-"));
+        try {
+            const short = path.join(tmp, "s");
+            assert.equal(sshControlDir(path.join(tmp, "c"), short), path.join(tmp, "c"));
+            const long = path.join(tmp, "home", "firstname.lastname.with.a.long.name", ".cache", "containai-infra", "ssh");
+            const dir = sshControlDir(long, short);
+            assert.equal(dir, short);
+            assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+            // The default short place is a fixed, private path.
+            assert.ok(`/tmp/containai-ssh-${os.userInfo().uid}`.length <= CONTROL_DIR_MAX);
+            // A directory of the longest allowed length still holds OpenSSH's temporary master socket.
+            const longest = `/tmp/${"d".repeat(CONTROL_DIR_MAX - 5)}`;
+            fs.mkdirSync(longest, { recursive: true });
+            try {
+                const sock = `${longest}/${"c".repeat(40)}.${"r".repeat(16)}`;
+                await new Promise<void>((resolve, reject) => {
+                    const s = net.createServer().on("error", reject).listen(sock, () => s.close(() => resolve()));
+                });
+            } finally {
+                fs.rmSync(longest, { recursive: true, force: true });
+            }
+            // Someone else's (or an open) directory in the short place is refused, not used.
+            fs.chmodSync(short, 0o777);
+            assert.throws(() => sshControlDir(long, short), /is not a private directory of uid/);
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("agent security: authorized_keys with OpenSSH options", () => {
+    const ok = [
+        `restrict ${KEY}`,
+        `from="10.0.0.0/8,192.168.1.*",no-agent-forwarding ${KEY} me@laptop`,
+        `command="echo \\"hi, there\\"",no-pty ${KEY}`,
+        `NO-PORT-FORWARDING,permitopen="localhost:8080" ${KEY}`,
+        `cert-authority,principals="ops" ${KEY}`,
+    ];
+    it("options are accepted verbatim, as sshd reads them", () => {
+        for (const line of ok) assert.equal(authorizedKeyProblem(line), undefined, line);
+        const { config, problems } = checkConfig({ ssh: SSH, agents: [agent({ authorizedKeys: ok })] });
+        assert.deepEqual(problems, []);
+        assert.deepEqual(config.agents[0].authorizedKeys, ok);
+    });
+
+    it("broken option syntax, unknown options and a missing key are refused with the reason", () => {
+        const cases: [string, RegExp][] = [
+            [`command=echo ${KEY}`, /without a quoted value/],
+            [`command="echo ${KEY}`, /unterminated quote/],
+            [`frm="x" ${KEY}`, /unknown option "frm"/],
+            [`restrict=1 ${KEY}`, /takes no value/],
+            [`ssh-dss ${KEY}`, /unknown key type "ssh-dss"/],
+            [`from ${KEY}`, /without its value/],
+            ["restrict", /has options but no key/],
+            [`restrict ssh-ed25519 AAAA`, /not valid base64|too short/],
+            ["command=\"x\"", /has options but no key/],
+        ];
+        for (const [line, re] of cases) assert.match(authorizedKeyProblem(line) ?? "(accepted)", re, line);
+        refused({ authorizedKeys: [`frm="x" ${KEY}`] }, "containai:agents[0].authorizedKeys[0]", /unknown option "frm".*options before it are kept/);
+    });
+
+    it("what is accepted, real OpenSSH parses as a key line too (ssh-keygen -l)", () => {
+        assert.ok(which("ssh-keygen"), "ssh-keygen (openssh-client, installed by scripts/bootstrap.sh) is needed");
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-ak-"));
+        try {
+            const pub = path.join(tmp, "k");
+            spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", pub]);
+            const real = fs.readFileSync(`${pub}.pub`, "utf8").trim();
+            for (const line of ok.map((l) => l.replace(KEY, real))) {
+                assert.equal(authorizedKeyProblem(line), undefined, line);
+                fs.writeFileSync(path.join(tmp, "ak"), `${line}\n`);
+                const r = spawnSync("ssh-keygen", ["-l", "-f", path.join(tmp, "ak")], { encoding: "utf8" });
+                assert.equal(r.status, 0, `${line}: ${r.stderr}`);
+            }
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("agent security: generated host keys load in OpenSSH", () => {
+    // A key ssh2 1.17 generated here (a throwaway test key): its public key began with a zero byte, which
+    // ssh2 dropped (31 bytes), so OpenSSH refuses it ("error in libcrypto"; sshd: "no hostkeys available").
+    const BROKEN = [
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMgAAAAtz",
+        "c2gtZWQyNTUxOQAAAB/YHoeGFkw8p4zCTzFqVTutl2qeQyo60/pDR/keuWGzAAAA",
+        "iPEMeYLxDHmCAAAAC3NzaC1lZDI1NTE5AAAAH9geh4YWTDynjMJPMWpVO62Xap5D",
+        "KjrT+kNH+R65YbMAAAA/zDJULzLVr9zJWMeCH9IbythwSnERq2IwzePDmCDDRLbY",
+        "HoeGFkw8p4zCTzFqVTutl2qeQyo60/pDR/keuWGzAAAAAWMBAgMEBQY=",
+        "-----END OPENSSH PRIVATE KEY-----", ""].join("\n");
+    const BROKEN_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAH9geh4YWTDynjMJPMWpVO62Xap5DKjrT+kNH+R65YbM";
+
+    it("a key with a short public half is found, and real OpenSSH agrees", () => {
+        assert.match(hostKeyProblem(BROKEN, BROKEN_PUB) ?? "", /32-byte/);
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-hk-"));
+        try {
+            fs.writeFileSync(path.join(tmp, "k"), BROKEN, { mode: 0o600 });
+            assert.notEqual(spawnSync("ssh-keygen", ["-y", "-f", path.join(tmp, "k")]).status, 0);
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+
+    it("generation checks every key and generates again when one is broken", () => {
+        let calls = 0;
+        const k = generateHostKey("t", (comment) => {
+            calls += 1;
+            if (calls === 1) return { private: BROKEN, public: `${BROKEN_PUB} ${comment}` };
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return (require("ssh2") as typeof import("ssh2")).utils.generateKeyPairSync("ed25519", { comment });
+        });
+        assert.equal(calls, 2);
+        assert.equal(hostKeyProblem(k.privateKey, k.publicKey), undefined);
+        assert.throws(() => generateHostKey("t", () => ({ private: BROKEN, public: BROKEN_PUB }), 3), /could not generate a valid ed25519 host key in 3 tries/);
+    });
+
+    it("a mismatched public line is found", () => {
+        const a = generateHostKey("a"), b = generateHostKey("b");
+        assert.match(hostKeyProblem(a.privateKey, b.publicKey) ?? "", /does not match/);
+    });
+
+    it("a stack holding a broken key gets a new one (replaced, so the container and the pinned entries follow)", async () => {
+        const diff = hostKeyProvider.diff as NonNullable<typeof hostKeyProvider.diff>;
+        const bad = await diff("hostkey-a", { agent: "a", privateKey: BROKEN, publicKey: BROKEN_PUB }, { agent: "a" });
+        assert.deepEqual(bad, { changes: true, replaces: ["privateKey"] });
+        const good = generateHostKey("a");
+        assert.deepEqual(await diff("hostkey-a", { agent: "a", ...good }, { agent: "a" }), { changes: false });
+        const created = await (hostKeyProvider.create as NonNullable<typeof hostKeyProvider.create>)({ agent: "a" });
+        assert.equal(hostKeyProblem(created.outs.privateKey, created.outs.publicKey), undefined);
+    });
+
+    it("600 generated keys all load in real OpenSSH (ssh-keygen -y gives the same public key)", () => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-hk-"));
+        try {
+            const keys = Array.from({ length: 600 }, (_, i) => generateHostKey(`k${i}`));
+            keys.forEach((k, i) => fs.writeFileSync(path.join(tmp, `k${i}`), k.privateKey, { mode: 0o600 }));
+            const r = spawnSync("bash", ["-c", 'for i in $(seq 0 599); do ssh-keygen -y -f "$1/k$i" | cut -d" " -f1-2 || echo "FAIL $i"; done', "_", tmp],
+                { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+            assert.deepEqual(r.stdout.trim().split("\n"), keys.map((k) => k.publicKey));
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("agent security: credentials in the image archive URL", () => {
+    const archive = { url: "https://ci:t0ken@images.example/agent.tar", sha256: "a".repeat(64) };
+    it("refused from plaintext config, without repeating them; accepted when the agents are a secret", () => {
+        const ps = problemsOf({ ssh: SSH, agents: [agent({ imageArchive: archive })] });
+        const hit = ps.find((p) => p.key === "containai:agents[0].imageArchive.url");
+        assert.ok(hit, JSON.stringify(ps));
+        assert.match(hit.message, /carries credentials in plaintext config.*--secret/);
+        assert.doesNotMatch(JSON.stringify(ps), /t0ken/);
+        assert.deepEqual(problemsOf({ ssh: SSH, agents: [agent({ imageArchive: archive })] }, ["containai:agents"]), []);
+    });
+});
