@@ -9,7 +9,10 @@
 # Env: DAEMON_NAME UNIT_NAME CONFIG_FILE SOCKET SOCKET_GROUP DATA_ROOT
 #      EXPECT_RUNTIME DOCKERD DAEMON_JSON UNIT_TEXT OPERATOR_USER
 #      NETWORK_SCRIPT NETWORK_SCRIPT_PATH (the bridge/firewall script the unit runs)
+#      EGRESS EGRESS_FILE (the agents' egress policy that script reads)
 #      BRIDGE BRIDGE_GW BRIDGE_SUBNET
+# A change of the network script or the egress policy alone re-applies the
+# firewall on the running daemon: dockerd and its agents are not restarted.
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
@@ -30,6 +33,7 @@ done
 write_text "$stage/daemon.json" "$DAEMON_JSON"
 write_text "$stage/$UNIT_NAME" "$UNIT_TEXT"
 write_text "$stage/network" "$NETWORK_SCRIPT" 0755
+write_text "$stage/egress" "$EGRESS" 0644
 
 # --- validation (nothing running is touched yet) -------------------------
 if "$DOCKERD" --help 2>&1 | grep -q -- '--validate'; then
@@ -59,10 +63,20 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 fi
 
 # --- swap, only when something changed ------------------------------------
+# dockerd restarts only for its own files; the network script and the egress
+# policy are re-applied to the running daemon (below).
 changed=0
 cmp -s "$stage/daemon.json" "$CONFIG_FILE" 2>/dev/null || changed=1
 cmp -s "$stage/$UNIT_NAME" "$unit_path" 2>/dev/null || changed=1
-cmp -s "$stage/network" "$NETWORK_SCRIPT_PATH" 2>/dev/null || changed=1
+net_changed=0
+cmp -s "$stage/network" "$NETWORK_SCRIPT_PATH" 2>/dev/null || net_changed=1
+cmp -s "$stage/egress" "$EGRESS_FILE" 2>/dev/null || net_changed=1
+if [ "$net_changed" = 1 ]; then
+  if [ -f "$NETWORK_SCRIPT_PATH" ]; then atomic_install "$NETWORK_SCRIPT_PATH" "$NETWORK_SCRIPT_PATH.containai-last-good" 0755; fi
+  mkdir -p "$(dirname "$EGRESS_FILE")"
+  atomic_install "$stage/egress" "$EGRESS_FILE" 0644
+  atomic_install "$stage/network" "$NETWORK_SCRIPT_PATH" 0755
+fi
 getent group "$SOCKET_GROUP" >/dev/null || groupadd --system "$SOCKET_GROUP"
 if [ -n "${OPERATOR_USER:-}" ] && [ "$OPERATOR_USER" != root ] && id "$OPERATOR_USER" >/dev/null 2>&1; then
   id -nG "$OPERATOR_USER" | tr ' ' '\n' | grep -qx "$SOCKET_GROUP" || usermod -aG "$SOCKET_GROUP" "$OPERATOR_USER"
@@ -85,10 +99,9 @@ wait_healthy() {
 }
 
 if [ "$changed" = 1 ]; then
-  for f in "$CONFIG_FILE" "$unit_path" "$NETWORK_SCRIPT_PATH"; do
+  for f in "$CONFIG_FILE" "$unit_path"; do
     if [ -f "$f" ]; then atomic_install "$f" "$f.containai-last-good" "$(stat -c %a "$f")"; fi
   done
-  atomic_install "$stage/network" "$NETWORK_SCRIPT_PATH" 0755
   atomic_install "$stage/daemon.json" "$CONFIG_FILE" 0644
   atomic_install "$stage/$UNIT_NAME" "$unit_path" 0644
   for f in "$CONFIG_FILE" "$unit_path"; do touch "$state/managed$(echo "$f" | tr '/' '_')"; done
@@ -101,7 +114,7 @@ if [ "$changed" = 1 ]; then
     if [ -f "$CONFIG_FILE.containai-last-good" ] && [ -f "$unit_path.containai-last-good" ]; then
       atomic_install "$CONFIG_FILE.containai-last-good" "$CONFIG_FILE" 0644
       atomic_install "$unit_path.containai-last-good" "$unit_path" 0644
-      if [ -f "$NETWORK_SCRIPT_PATH.containai-last-good" ]; then
+      if [ "$net_changed" = 1 ] && [ -f "$NETWORK_SCRIPT_PATH.containai-last-good" ]; then
         atomic_install "$NETWORK_SCRIPT_PATH.containai-last-good" "$NETWORK_SCRIPT_PATH" 0755
       fi
       systemctl daemon-reload

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Env: UNIT_NAME CONFIG_FILE SOCKET BRIDGE BRIDGE_GW BRIDGE_SUBNET NETWORK_SCRIPT_PATH
+# Env: UNIT_NAME CONFIG_FILE SOCKET BRIDGE BRIDGE_GW BRIDGE_SUBNET NETWORK_SCRIPT_PATH EGRESS_FILE
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 echo "config_sha256=$(sha256_of "$CONFIG_FILE")"
@@ -13,6 +13,7 @@ fi
 echo "default_runtime=$(echo "$info" | cut -s -d' ' -f1)"
 echo "data_root=$(echo "$info" | cut -s -d' ' -f2)"
 echo "network_script_sha256=$(sha256_of "$NETWORK_SCRIPT_PATH")"
+echo "egress_sha256=$(sha256_of "${EGRESS_FILE:-/nonexistent}")"
 # The bridge's addresses (all of them: a stale one is drift) and the subnet
 # dockerd actually uses for its default network.
 echo "bridge_addresses=$(ip -4 -o addr show dev "$BRIDGE" 2>/dev/null | awk '{print $4}' | sort | paste -sd, -)"

@@ -2,7 +2,7 @@
 # Stop and remove one instance's unit and config; restore files that existed
 # before us. The data-root is KEPT unless REMOVE_DATA=1.
 # Its firewall chains and bridge go too: nothing of ours stays in iptables.
-# Env: DAEMON_NAME UNIT_NAME CONFIG_FILE DATA_ROOT BRIDGE REMOVE_DATA NETWORK_SCRIPT_PATH
+# Env: DAEMON_NAME UNIT_NAME CONFIG_FILE DATA_ROOT BRIDGE REMOVE_DATA NETWORK_SCRIPT_PATH EGRESS_FILE
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
@@ -21,6 +21,10 @@ if [ -x "${NETWORK_SCRIPT_PATH:-}" ]; then "$NETWORK_SCRIPT_PATH" remove "$BRIDG
 if [ -n "${NETWORK_SCRIPT_PATH:-}" ]; then
   rm -f "$NETWORK_SCRIPT_PATH" "$NETWORK_SCRIPT_PATH.containai-last-good"
   rmdir "$(dirname "$NETWORK_SCRIPT_PATH")" 2>/dev/null || true
+fi
+if [ -n "${EGRESS_FILE:-}" ]; then
+  rm -f "$EGRESS_FILE"
+  rmdir "$(dirname "$EGRESS_FILE")" 2>/dev/null || true
 fi
 ip link del "$BRIDGE" >/dev/null 2>&1 || true
 # dockerd < 23's trust key, kept beside our config (deprecated-key-path).

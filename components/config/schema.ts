@@ -7,7 +7,7 @@
 
 import { canonicalPath, defaultDockerCollision, hasUserinfo, pathsNest, publicKeyProblem, redactUrl,
     VOLATILE_PATHS } from "./checks";
-import { cidrsOverlap, parseCidr, versionAtLeast } from "../host/rules";
+import { cidrsOverlap, formatNet, parseCidr, parseNet, versionAtLeast } from "../host/rules";
 
 export { NS, ConfigProblem, parseCpus, parseMemory } from "./collect";
 export { AgentConfig, AgentMount, AgentPort, OperatorConfig, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "./agents";
@@ -98,6 +98,22 @@ export interface DaemonConfig {
     contextName: string;
     /** Delete the data-root on destroy. Default false: data is kept. */
     removeDataOnDestroy: boolean;
+    /** What the agents on this daemon's bridge may open connections to (host-scripts/bridge-network.sh). */
+    egress: EgressConfig;
+}
+
+/** One allow-list entry: a network (in the form iptables prints), and optionally a protocol and ports. */
+export interface EgressAllow {
+    cidr: string;
+    protocol: "tcp" | "udp" | "any";
+    /** Empty: every port (of the protocol). */
+    ports: number[];
+}
+
+export interface EgressConfig {
+    /** Drop new connections to the host, link-local (cloud metadata), 100.64/10 and RFC 1918 (default true). */
+    block: boolean;
+    allow: EgressAllow[];
 }
 
 
@@ -378,7 +394,59 @@ export function defaultDaemon(name = "containai-docker", index = 0): DaemonConfi
         socketGroup: name,
         contextName: name,
         removeDataOnDestroy: false,
+        egress: { block: true, allow: [] },
     };
+}
+
+/** Ports in one allow-list entry: iptables' multiport match takes at most 15. */
+const MAX_EGRESS_PORTS = 15;
+
+/**
+ * daemons[i].egress: the agents' outbound policy. Blocking is the default;
+ * `block: false` is the explicit opt-out and is warned about on every run.
+ */
+function validateEgress(c: Collector, key: string, raw: unknown, daemon: string): EgressConfig {
+    if (raw !== undefined && !isObj(raw)) {
+        c.add(key, `${show(raw)} must be an object { block, allow }`);
+        return { block: true, allow: [] };
+    }
+    const r = isObj(raw) ? raw : {};
+    unknownKeys(c, key, r, ["block", "allow"]);
+    const block = bool(c, `${key}.block`, r.block, true);
+    if (!block) {
+        c.warn(`${key}.block`, `false: agents of daemon ${daemon} can reach the cloud's metadata service (169.254.169.254: ` +
+            "instance credentials on most clouds), the host's own services and every private network; prefer block true " +
+            `with ${key}.allow entries for what they need`);
+    }
+    const allow: EgressAllow[] = [];
+    if (r.allow !== undefined && !Array.isArray(r.allow)) c.add(`${key}.allow`, `${show(r.allow)} must be a list of { cidr, ports, protocol }`);
+    (Array.isArray(r.allow) ? r.allow : []).forEach((e, j) => {
+        const k = `${key}.allow[${j}]`;
+        if (!isObj(e)) {
+            c.add(k, `${show(e)} must be an object { cidr, ports, protocol }`);
+            return;
+        }
+        unknownKeys(c, k, e, ["cidr", "ports", "protocol"]);
+        const cidr = str(c, `${k}.cidr`, e.cidr);
+        const net = cidr === undefined ? undefined : parseNet(cidr);
+        if (cidr === undefined) c.add(`${k}.cidr`, "missing; an IPv4 address or network like 10.20.0.5 or 10.20.0.0/16");
+        else if (!net) c.add(`${k}.cidr`, `${show(cidr)} is not an IPv4 address or network like 10.20.0.5 or 10.20.0.0/16`);
+        else if (cidr.includes("/") && formatNet(net) !== cidr) {
+            c.add(`${k}.cidr`, `${show(cidr)} has host bits set; write the network ${formatNet(net)}, or the address with /32`);
+        }
+        const ports: number[] = [];
+        if (e.ports !== undefined && !Array.isArray(e.ports)) c.add(`${k}.ports`, `${show(e.ports)} must be a list of port numbers`);
+        (Array.isArray(e.ports) ? e.ports : []).forEach((p, n) => {
+            const v = int(c, `${k}.ports[${n}]`, p, undefined, 1, 65535, "use a port number");
+            if (v !== undefined) ports.push(v);
+        });
+        if (ports.length > MAX_EGRESS_PORTS) c.add(`${k}.ports`, `${ports.length} ports; at most ${MAX_EGRESS_PORTS} per entry (split it)`);
+        const protocol = str(c, `${k}.protocol`, e.protocol, ports.length > 0 ? "tcp" : "any") ?? "any";
+        if (!["tcp", "udp", "any"].includes(protocol)) c.add(`${k}.protocol`, `${show(protocol)} must be tcp, udp or any`);
+        else if (protocol === "any" && ports.length > 0) c.add(`${k}.protocol`, "any cannot have ports; use tcp or udp");
+        if (net) allow.push({ cidr: formatNet(net), protocol: protocol as EgressAllow["protocol"], ports });
+    });
+    return { block, allow };
 }
 
 function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
@@ -396,7 +464,7 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
             return;
         }
         unknownKeys(c, k, r, ["name", "socket", "configFile", "dataRoot", "execRoot", "pidfile", "bridge",
-            "defaultRuntime", "storageDriver", "socketGroup", "contextName", "removeDataOnDestroy"]);
+            "defaultRuntime", "storageDriver", "socketGroup", "contextName", "removeDataOnDestroy", "egress"]);
         const name = str(c, `${k}.name`, r.name, i === 0 ? "containai-docker" : undefined);
         if (name === undefined) {
             c.add(`${k}.name`, "missing; every instance after the first needs a name");
@@ -445,6 +513,7 @@ function validateDaemons(c: Collector, raw: unknown): DaemonConfig[] {
             socketGroup,
             contextName,
             removeDataOnDestroy: bool(c, `${k}.removeDataOnDestroy`, r.removeDataOnDestroy, false),
+            egress: validateEgress(c, `${k}.egress`, r.egress, name),
         };
         // The default Docker is never touched: none of its paths may be ours.
         for (const field of ["socket", "configFile", "dataRoot", "execRoot", "pidfile"] as const) {

@@ -4,7 +4,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "../sdk";
 import { Arch, DaemonConfig, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
-import { dockerdPath, engineMajor, networkScriptPath, renderDaemonJson, renderDaemonUnit, unitName } from "../render/daemon";
+import { dockerdPath, egressPath, engineMajor, networkScriptPath, renderDaemonJson, renderDaemonUnit, renderEgress, unitName } from "../render/daemon";
 import { gatewayOf, subnetOf } from "./rules";
 import { hasUserinfo } from "../config/checks";
 import { renderApparmorFusermount3 } from "../render/host";
@@ -190,6 +190,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
         this.unit = unitName(d);
         this.socket = d.socket;
         const networkScript = hostFile("bridge-network.sh");
+        const egress = renderEgress(d);
         const env = pulumi.all([pulumi.all(args.after), this.daemonJson]).apply(([after, daemonJson]) => ({
             DAEMON_NAME: d.name,
             UNIT_NAME: this.unit,
@@ -207,6 +208,8 @@ export class DockerDaemon extends pulumi.ComponentResource {
             UNIT_TEXT: this.unitText,
             NETWORK_SCRIPT: networkScript,
             NETWORK_SCRIPT_PATH: networkScriptPath(d),
+            EGRESS: egress,
+            EGRESS_FILE: egressPath(d),
             OPERATOR_USER: args.operatorUser,
             REMOVE_DATA: d.removeDataOnDestroy ? "1" : "0",
             AFTER: after.join(","),
@@ -224,6 +227,7 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 default_runtime: d.defaultRuntime,
                 data_root: d.dataRoot,
                 network_script_sha256: sha256(networkScript),
+                egress_sha256: sha256(egress),
                 bridge_addresses: gatewayOf(d.bridge.cidr),
                 docker_subnet: subnetOf(d.bridge.cidr),
                 firewall: "ok",

@@ -109,6 +109,11 @@ function dotted(ip: number): string {
     return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
 }
 
+/** A network as iptables-save prints it: "10.1.0.0/16". */
+export function formatNet(c: Cidr): string {
+    return `${dotted(c.base)}/${c.bits}`;
+}
+
 /** First usable address of a CIDR, in CIDR notation (the bridge's gateway address). */
 export function gatewayOf(cidr: string): string {
     const c = parseCidr(cidr);

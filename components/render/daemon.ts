@@ -10,6 +10,24 @@ export function networkScriptPath(d: DaemonConfig): string {
     return `${NETWORK_SCRIPT_DIR}/${d.name}-network`;
 }
 
+/** Where the network script reads each bridge's egress policy (EGRESS_DIR in bridge-network.sh). */
+export const EGRESS_DIR = "/etc/containai/network";
+
+export function egressPath(d: DaemonConfig): string {
+    return `${EGRESS_DIR}/${d.bridge.name}.egress`;
+}
+
+/**
+ * The egress policy of a daemon's agents, as the network script reads it:
+ * "block yes|no", then one "allow CIDR tcp|udp|any PORTS|-" line per entry
+ * (allowed before anything is dropped).
+ */
+export function renderEgress(d: Pick<DaemonConfig, "name" | "egress">): string {
+    return `# Managed by containai-infra: egress of daemon ${d.name}'s agents (containai:daemons[].egress).\n` +
+        `block ${d.egress.block ? "yes" : "no"}\n` +
+        d.egress.allow.map((a) => `allow ${a.cidr} ${a.protocol} ${a.ports.length > 0 ? a.ports.join(",") : "-"}\n`).join("");
+}
+
 /** dockerd binary location per engine package. */
 export function dockerdPath(pkg: EnginePackage): string {
     return pkg === "docker-ce" ? "/usr/bin/dockerd" : "/usr/sbin/dockerd";

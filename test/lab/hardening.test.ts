@@ -77,9 +77,16 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
         const ip0 = hostOk(H, "docker inspect -f '{{.NetworkSettings.IPAddress}}' web0");
         const ip1 = hostOk(H, ours("inspect -f '{{.NetworkSettings.IPAddress}}' web1"));
         assert.match(ip1, /^172\.30\./);
-        // Outbound (NAT through the host): the lab's package server outside the host.
+        // Outbound (NAT through the host): the lab's package server outside the host. It sits at a
+        // private address (the lab machine's docker bridge), which agents may not reach by default
+        // (daemons[].egress); an allow-list entry for exactly that address and port opens it.
         const [gwIp, gwPort] = gw.replace(/^http:\/\//, "").split(":");
-        assert.match(httpFrom(ours(""), "web1", gwIp, Number(gwPort)), /200 OK/, "outbound from our bridge works");
+        assert.match(gwIp, /^(10|172|192)\./, `the lab server ${gwIp} is in a private range`);
+        assert.equal(httpFrom(ours(""), "web1", gwIp, Number(gwPort)), "", "a private address is blocked by default");
+        stack.setConfig(labConfig(H, { "containai:daemons": [{ egress: { allow: [{ cidr: gwIp, ports: [Number(gwPort)] }] } }] }));
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.match(httpFrom(ours(""), "web1", gwIp, Number(gwPort)), /200 OK/, "outbound from our bridge works (allow-listed)");
         assert.match(httpFrom("docker", "web0", gwIp, Number(gwPort)), /200 OK/, "outbound from the default bridge still works");
         // Isolation, both ways.
         assert.equal(httpFrom(ours(""), "web1", ip0, 8080), "", "our agent reached a default-Docker container");
@@ -161,6 +168,8 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
         const d = stack.destroy();
         assert.equal(d.code, 0, d.out);
         assert.equal(hostOk(H, "iptables-save | grep -c 'CAI-' || true"), "0", hostOk(H, "iptables-save | grep CAI- || true"));
+        assert.equal(hostOk(H, "ip6tables-save | grep -c 'CAI-' || true"), "0", "no IPv6 chain of ours either");
+        assert.equal(hostOk(H, "ls /etc/containai/network 2>/dev/null | wc -l"), "0", "the egress policy file is gone");
         assert.equal(onHost(H, "ip link show cai0").code, 1, "our bridge is gone");
         assert.equal(hostOk(H, "systemctl is-active docker.service"), "active");
         assert.equal(dnat8081(), "1");
