@@ -253,6 +253,12 @@ export function agentSourceLines(agents: Pick<AgentConfig, "name" | "workspace" 
     }).join("\n");
 }
 
+/** The secrets step's SECRETS lines: "agent container uid name base64-value" (the whole text is a secret). */
+export function agentSecretLines(agents: Pick<AgentConfig, "name" | "uid" | "secrets">[]): string {
+    return agents.flatMap((a) => Object.keys(a.secrets).sort().map((n) =>
+        `${a.name} ${agentNames(a.name).container} ${a.uid} ${n} ${Buffer.from(a.secrets[n], "utf8").toString("base64")}`)).join("\n");
+}
+
 /** What the agents host step wants for each agent (keys "<agent>.<fact>"). */
 export function agentHostDesired(agents: Pick<AgentConfig, "name" | "uid">[]): Record<string, string> {
     const out: Record<string, string> = {};
@@ -420,6 +426,22 @@ export class Agents extends pulumi.ComponentResource {
                 desired: Object.fromEntries(idx.map((i) => [`${agentNames(c.agents[i].name).container}.running`, "yes"])),
             }, { parent: this, dependsOn: mine.map((g) => g.container) });
             running.push(run.observed);
+            // Secrets as files in each agent's /run/secrets, after the containers run; the step's inputs
+            // (the values) are secret in state and plans. A re-created container (a new ID) gets them again.
+            const withSecrets = idx.filter((i) => Object.keys(c.agents[i].secrets).length > 0);
+            if (withSecrets.length > 0) {
+                new HostState(`${name}-${d.name}-secrets`, {
+                    connection: args.connection,
+                    label: `agents of ${d.name} (secrets in /run/secrets)`,
+                    ...scriptSet("agents-secrets"),
+                    env: pulumi.secret(pulumi.all(withSecrets.map((i) => this.agents[i].containerId)).apply((ids) => ({
+                        SOCKET: d.socket,
+                        CONTAINER_IDS: ids.join(" "),
+                        SECRETS: agentSecretLines(withSecrets.map((i) => c.agents[i])),
+                    }))),
+                    desired: Object.fromEntries(withSecrets.map((i) => [`${c.agents[i].name}.secrets`, "ok"])),
+                }, { parent: this, dependsOn: [run], additionalSecretOutputs: ["env"] });
+            }
             // Health after every container: running, sshd answers with the pinned key, inner docker when present.
             const lines = pulumi.all(mine.map((g) => pulumi.all([g.sshPort, g.hostPublicKey]))).apply((rows) => rows.map(([port, key], j) => {
                 const a = c.agents[idx[j]];

@@ -31,7 +31,8 @@ function sshFields(buf: Buffer, start: number, count: number): { fields: Buffer[
 export function hostKeyProblem(privateKey: string, publicKey: string): string | undefined {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto = require("crypto") as typeof import("crypto");
-    const body = privateKey.replace(/-----(BEGIN|END) OPENSSH PRIVATE KEY-----/g, "").replace(/\s+/g, "");
+    // The base64 body: every line but the armour lines ("-----BEGIN ..." / "-----END ...").
+    const body = privateKey.split("\n").filter((l) => !l.startsWith("-----")).join("").replace(/\s+/g, "");
     const blob = Buffer.from(body, "base64");
     const magic = Buffer.from("openssh-key-v1\0", "latin1");
     if (!blob.subarray(0, magic.length).equals(magic)) return "the private key is not in OpenSSH format";

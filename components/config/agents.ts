@@ -52,6 +52,12 @@ export interface AgentConfig {
     memoryBytes?: number;
     authorizedKeys: string[];
     env: Record<string, string>;
+    /**
+     * Files for /run/secrets inside the agent (name -> value). Only from a
+     * secret config value; delivered by the agents-<daemon>-secrets step,
+     * whose inputs are secret in state. Never put into any other resource.
+     */
+    secrets: Record<string, string>;
     mounts: AgentMount[];
     ports: AgentPort[];
     sysctls: Record<string, string>;
@@ -81,9 +87,9 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 /** Linux user names as useradd accepts them by default on Debian/Ubuntu. */
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 const AGENT_KEYS = ["name", "image", "imageArchive", "daemon", "workspace", "workspacePath", "user", "uid", "sshPort",
-    "sshBind", "exposeSsh", "cpus", "memory", "authorizedKeys", "env", "mounts", "ports", "sysctls",
+    "sshBind", "exposeSsh", "cpus", "memory", "authorizedKeys", "env", "secrets", "mounts", "ports", "sysctls",
     // Accepted only to be refused with a reason (the guardrails):
-    "privileged", "networkMode", "pidMode", "ipcMode", "utsMode", "usernsMode", "cgroupnsMode", "runtime", "devices"];
+    "privileged", "networkMode", "pidMode", "ipcMode", "utsMode", "usernsMode", "cgroupnsMode", "runtime", "devices", "egress"];
 /** Paths inside an agent that the runtime or the built-in Docker-in-Docker owns. */
 const RUNTIME_TARGETS = ["/proc", "/sys", "/dev"];
 const DIND = "use the built-in Docker-in-Docker (each agent has its own dockerd and /var/lib/docker volume)";
@@ -105,6 +111,11 @@ function refuseEscapes(c: Collector, k: string, r: Obj): void {
     }
     if (r.devices !== undefined) {
         c.add(`${k}.devices`, "host devices are refused (sysbox does not pass them through); remove the key");
+    }
+    if (r.egress !== undefined) {
+        c.add(`${k}.egress`, "egress is set per daemon, not per agent: on a shared bridge root inside any agent can take another " +
+            "agent's address, so a per-agent exception would not hold; give the agents that need other destinations a daemon of " +
+            "their own (containai:daemons[j].egress.allow) and set this agent's daemon to it");
     }
 }
 
@@ -150,6 +161,34 @@ export function hostSourceProblem(source: string, daemons: DaemonPaths[]): strin
     if (secret) return `it exposes ${secret.what}; mount a directory of its own`;
     if (cs.split("/").includes(".ssh")) return "it is or is inside a .ssh directory (SSH keys); mount a directory of its own";
     return undefined;
+}
+
+/** A secret's file name in /run/secrets. */
+const SECRET_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Largest secret value, in bytes (it travels in the step's inputs and one exec per file). */
+const SECRET_MAX_BYTES = 64 * 1024;
+
+function parseSecrets(c: Collector, k: string, raw: unknown, secret: boolean): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (raw === undefined) return out;
+    if (!isObj(raw)) {
+        c.add(`${k}.secrets`, "must be a map of NAME: value (each set with pulumi config set --secret)");
+        return out;
+    }
+    if (!secret) {
+        // Never echo the values: name the keys only.
+        c.add(`${k}.secrets`, `${Object.keys(raw).join(", ")} in plaintext config: secrets are refused unless stored as Pulumi ` +
+            `secrets; set each with pulumi config set --secret --path '${NS}:${k}.secrets.<NAME>' <value>`);
+        return out;
+    }
+    for (const [name, v] of Object.entries(raw)) {
+        const key = `${k}.secrets.${name}`;
+        if (!SECRET_NAME_RE.test(name)) c.add(key, "is not a file name for /run/secrets (letters, digits, _ . -; not starting with . or -)");
+        else if (typeof v !== "string" || v === "") c.add(key, "must be a non-empty string");
+        else if (Buffer.byteLength(v) > SECRET_MAX_BYTES) c.add(key, `is larger than ${SECRET_MAX_BYTES / 1024} KiB; mount a file instead`);
+        else out[name] = v;
+    }
+    return out;
 }
 
 function parseMounts(c: Collector, k: string, raw: unknown, daemons: DaemonPaths[]): AgentMount[] {
@@ -374,6 +413,7 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
         }
         const authorizedKeys = parseAuthorizedKeys(c, k, r.authorizedKeys);
         const env = parseEnv(c, k, r.env);
+        const secrets = parseSecrets(c, k, r.secrets, secret);
         const mounts = parseMounts(c, k, r.mounts, daemons);
         mounts.forEach((m, j) => {
             if (m.target === workspacePath) {
@@ -384,7 +424,7 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
         const sysctls = parseSysctls(c, k, r.sysctls);
         if (name !== undefined && image !== undefined) {
             out.push({ name, image, imageArchive, daemon, workspace, workspacePath, user, uid, sshPort, sshBind, cpus, memoryBytes,
-                authorizedKeys, env, mounts, ports, sysctls });
+                authorizedKeys, env, secrets, mounts, ports, sysctls });
         }
     });
     const names = new Map<string, number>();

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Whether each agent of one daemon has exactly its configured secrets as
+# files in its /run/secrets (a tmpfs inside the agent), owned by the agent
+# user, mode 0400 (key=value lines): <agent>.secrets=ok, or what differs.
+# Values are compared by sha256 here on the host; none is printed.
+# Env: SOCKET; SECRETS lines "agent container uid name base64-value" (secret)
+# shellcheck source=lib.sh
+[ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
+dk() { docker -H "unix://$SOCKET" "$@"; }
+
+for agent in $(printf '%s\n' "${SECRETS:-}" | awk 'NF {print $1}' | sort -u); do
+  container=$(printf '%s\n' "$SECRETS" | awk -v a="$agent" '$1 == a {print $2; exit}')
+  uid=$(printf '%s\n' "$SECRETS" | awk -v a="$agent" '$1 == a {print $3; exit}')
+  # One exec per agent: "<sha256> <owner> <mode> <name>" for every file, and our manifest.
+  # shellcheck disable=SC2016 # expanded inside the agent
+  seen=$(dk exec -u 0 "$container" sh -c 'cd /run/secrets 2>/dev/null || exit 0
+    for f in * .containai-managed; do [ -f "$f" ] || continue
+      printf "%s %s %s %s\n" "$(sha256sum < "$f" | cut -c1-64)" "$(stat -c %u "$f")" "$(stat -c %a "$f")" "$f"; done' 2>/dev/null) \
+    || { echo "$agent.secrets=unreadable (container $container not running?)"; continue; }
+  problems=""
+  while read -r a _c _u name b64; do
+    [ "$a" = "$agent" ] || continue
+    want=$(printf '%s' "$b64" | base64 -d | sha256sum | cut -c1-64)
+    line=$(printf '%s\n' "$seen" | awk -v n="$name" '$4 == n')
+    if [ -z "$line" ]; then problems="$problems missing:$name"
+    elif [ "$(echo "$line" | cut -d' ' -f1)" != "$want" ]; then problems="$problems changed:$name"
+    elif [ "$(echo "$line" | cut -d' ' -f2-3)" != "$uid 400" ]; then problems="$problems owner-or-mode:$name"
+    fi
+  done <<< "$SECRETS"
+  echo "$agent.secrets=${problems:+${problems# }}${problems:-ok}"
+done
