@@ -18,6 +18,7 @@ import "./components/preload";
 import * as pulumi from "./components/sdk";
 import { ContainAIHost, sysboxFromRelease } from "./components/host";
 import { loadConfig, loadReleaseConfig, stackKind, SysboxConfig } from "./components/config";
+import { recordRun } from "./components/runs";
 
 // Stack traces. The SDK captures one for every resource it registers and for
 // many of its promises (`new Error().stack`), and the language host installs
@@ -90,5 +91,7 @@ function hostStack(): Promise<Outputs> {
     });
 }
 
+// For `npm run recover` after a killed CLI: which engine address is this stack's run.
+recordRun(pulumi.getStack(), pulumi.getProject());
 const outputs = stackKind() === "release" ? releaseStack() : hostStack();
 export = outputs;
