@@ -1,12 +1,15 @@
 // After a killed `pulumi up` (scripts/recover.sh, step 3): the creates the
 // killed run left pending in state. An agent container among them may exist
-// on the host all the same (the docker plugin went on after the CLI died):
-// it is adopted by `pulumi refresh --import-pending-creates <urn> <id>`, so
-// the next `up` neither fails with "Conflict. The container name ... is
-// already in use" nor loses its volumes; the other pending creates are
-// cleared. The container is found on the host exactly as the docker
-// provider reaches it (its `host` and `sshOpts` from state), by the name
-// the pending create asked for, and only when it carries this stack's labels.
+// on the host all the same (the daemon created it while the CLI died): the
+// next `up` would fail with "Conflict. The container name ... is already in
+// use". Such a container is removed, keeping its volumes and workspace (a
+// container seconds old holds nothing else), and the pending creates are
+// cleared, so the next `up` creates the agent afresh. The container is found
+// on the host exactly as the docker provider reaches it (its `host` and
+// `sshOpts` from state), by the name the pending create asked for, and only
+// when it carries this stack's labels and no resource in state has its ID.
+// (Adopting it instead, with `pulumi refresh --import-pending-creates`, was
+// tried: the 3.248 engine drops the import and the container stays unknown.)
 //
 //   node dist/fleet/pending.js --stack S      (run in the project directory)
 import { execFileSync, spawnSync } from "child_process";
@@ -72,36 +75,37 @@ function main(argv: string[]): number {
         { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "inherit"] });
     const exported = JSON.parse(pulumi("stack", "export")) as Exported;
     const pending = pendingCreates(exported);
-    const imports: string[] = [];
+    const known = new Set((exported.deployment?.resources ?? []).map((r) => r.id).filter((id) => id !== undefined));
     for (const p of pending) {
         if (p.type !== CONTAINER_TYPE || p.name === undefined) continue;
         const t = dockerTarget(exported, p.provider);
         if (!t) continue;
+        const onHost = (cmd: string): { code: number; out: string } => {
+            const r = spawnSync("ssh", [...t.sshOpts, "-p", String(t.port), `${t.user}@${t.host}`, cmd], { encoding: "utf8", timeout: 60_000 });
+            return { code: r.status ?? 1, out: `${r.stdout ?? ""}`.trim() };
+        };
         const fmt = '{{.Id}} {{index .Config.Labels "containai.stack"}} {{index .Config.Labels "containai.managed-by"}}';
-        const r = spawnSync("ssh", [...t.sshOpts, "-p", String(t.port), `${t.user}@${t.host}`,
-            `docker -H unix://${t.socket} inspect --type container -f '${fmt}' ${p.name}`], { encoding: "utf8", timeout: 60_000 });
-        const [id, owner, by] = (r.stdout ?? "").trim().split(/\s+/);
-        if (r.status !== 0 || !id) {
-            process.stdout.write(`pending create of ${p.name}: no such container on ${t.host} (the killed run never made it); cleared\n`);
-        } else if (owner !== stack || by !== "containai-infra") {
-            process.stdout.write(`pending create of ${p.name}: a container of that name exists but is not this stack's (stack "${owner ?? ""}"); ` +
-                "left alone; rename or remove it before `pulumi up`\n");
+        const r = onHost(`docker -H unix://${t.socket} inspect --type container -f '${fmt}' ${p.name}`);
+        const [id, owner, by] = r.out.split(/\s+/);
+        if (r.code !== 0 || !id) {
+            process.stdout.write(`pending create of ${p.name}: no such container on ${t.host} (the killed run never made it)\n`);
+        } else if (owner !== stack || by !== "containai-infra" || known.has(id)) {
+            process.stdout.write(`pending create of ${p.name}: a container of that name exists but is not this stack's orphan ` +
+                `(stack "${owner ?? ""}"${known.has(id) ? ", in state" : ""}); left alone: rename or remove it before \`pulumi up\`\n`);
         } else {
-            process.stdout.write(`adopting container ${p.name} (${id.slice(0, 12)}) that the killed run created: ` +
-                "the next `up` keeps it, or replaces it keeping its volumes and workspace\n");
-            imports.push(p.urn, id);
+            const rm = onHost(`docker -H unix://${t.socket} rm -f ${id}`);
+            if (rm.code !== 0) {
+                process.stderr.write(`pending: removing container ${p.name} (${id.slice(0, 12)}) failed\n`);
+                return 1;
+            }
+            process.stdout.write(`removed container ${p.name} (${id.slice(0, 12)}) that the killed run created and state never recorded; ` +
+                "its volumes and workspace are kept, and the next `up` creates it again with them\n");
         }
     }
-    if (pending.length > 0) process.stdout.write(`${pending.length} pending create(s) in state\n`);
-    const refresh = (extra: string[]): number => spawnSync("pulumi", ["refresh", "--yes", "--skip-preview", "--stack", stack, "--non-interactive", ...extra],
+    if (pending.length > 0) process.stdout.write(`clearing ${pending.length} pending create(s) from state\n`);
+    // The pending creates are dropped, and the stack re-read.
+    return spawnSync("pulumi", ["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", stack, "--non-interactive"],
         { stdio: "inherit" }).status ?? 1;
-    if (imports.length > 0) {
-        // A list of URN, ID, URN, ID ...: the flag once per element.
-        const code = refresh(imports.flatMap((x) => ["--import-pending-creates", x]));
-        if (code !== 0) return code;
-    }
-    // Whatever is still pending (nothing to adopt) is dropped, and the rest re-read.
-    return refresh(["--clear-pending-creates"]);
 }
 
 if (require.main === module) process.exit(main(process.argv.slice(2)));

@@ -126,7 +126,7 @@ const agent = (f: (p: Props) => string[]) => (a: ResourceValidationArgs): string
 export const policies: ResourceValidationPolicy[] = [
     policy("agents-run-sysbox", "Agent containers run under sysbox-runc.", agent(runtimeViolations)),
     policy("agents-unprivileged", "Agent containers are not privileged, share no host namespace and get no host devices.", agent(privilegeViolations)),
-    policy("agents-no-host-runtime-mounts", "Agent containers mount no Docker socket, /run, /var/run, Docker data-root, /proc or /sys of the host.",
+    policy("agents-no-host-runtime-mounts", "Agent containers mount no Docker socket, /run, /var/run, Docker data-root, /proc, /sys, /dev or secret of the host.",
         agent(mountViolations)),
     policy("agents-limited", "Agent containers have memory (= memory-swap) and CPU limits.", agent(limitViolations)),
     policy("ssh-host-keys-pinned", "Every remote connection pins the host's key.",

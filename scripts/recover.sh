@@ -13,10 +13,11 @@
 #    leftovers no stack can be told for are listed, not stopped.
 # 2. `pulumi cancel` (the file backend's update lock, when held).
 # 3. The creates the killed run left pending (they pile up in state
-#    otherwise): an agent container the docker plugin created after the CLI
-#    died is adopted (`pulumi refresh --import-pending-creates`), found on the
-#    host as the provider reaches it and only with this stack's labels; the
-#    others are cleared (`--clear-pending-creates`). fleet/pending.ts.
+#    otherwise): an agent container the daemon created while the CLI died is
+#    removed (volumes and workspace kept), found on the host as the provider
+#    reaches it, only with this stack's labels and an ID state does not know;
+#    then the pending creates are cleared (`--clear-pending-creates`).
+#    fleet/pending.ts.
 # Then run `pulumi up`.
 set -euo pipefail
 stack="" dry=0
@@ -102,8 +103,8 @@ fi
 [ "$dry" = 0 ] || { echo "(dry run: nothing changed)"; exit 0; }
 out=$(pulumi cancel --yes --stack "$stack" --non-interactive 2>&1) && echo "pulumi cancel: the stack's update lock was removed" \
   || echo "pulumi cancel: $(printf '%s\n' "$out" | tail -n1)"
-# The creates the killed run left pending: an agent container the docker
-# plugin made after all is adopted, the rest cleared (fleet/pending.ts).
+# The creates the killed run left pending: an agent container the daemon
+# made all the same is removed (volumes kept), then they are cleared (fleet/pending.ts).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ -f "$here/dist/fleet/pending.js" ] || (cd "$here" && bash scripts/build.sh >&2)
 node "$here/dist/fleet/pending.js" --stack "$stack"

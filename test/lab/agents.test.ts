@@ -9,7 +9,8 @@
 // sysbox, and Docker-in-Docker is NOT tested (the lab agent image has no
 // Docker inside). Every scenario asserts on the host and over real SSH.
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import * as net from "net";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,6 +28,7 @@ describe("lab e2e: agents (host 3)", () => {
     const PER_AGENT_LAYOUT = "f1e790e00aed551b76de13d1df07228563847b40";
     let previous: string | undefined;
     const TRACE = /^\s+at .+\(.+:\d+:\d+\)$|problems: \[|\[Error\]/m;
+    const OPERATOR_CONFIG = "# operator's own settings\nHost other.example\n  User someone\n\nHost *\n  ProxyJump 127.0.0.1:1\n";
     const stackFilesBefore = checkoutStackFiles();
     let stack: Stack;
     let sshDir: string;
@@ -79,13 +81,27 @@ describe("lab e2e: agents (host 3)", () => {
         }
     }
 
+    /** withAgents for an async body. */
+    async function withAgentsAsync(list: Record<string, unknown>[], f: () => Promise<void>): Promise<void> {
+        const saved = agents;
+        agents = list;
+        stack.setConfig(config());
+        try {
+            await f();
+        } finally {
+            agents = saved;
+            stack.setConfig(config());
+        }
+    }
+
     before(() => {
         ensureLab(H);
         lab("reset", String(H));
         lab("agent-image");
         gw = lab("serve").replace(/\/$/, "");
         sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-ssh-"));
-        // The operator's own ~/.ssh/config, with a block the Include must not end up in.
+        // The operator's own ~/.ssh/config, with a block the Include must not end up in. (A0 adds
+        // a `Host *` ProxyJump once the current program runs: the old one has no ProxyJump none.)
         fs.writeFileSync(path.join(sshDir, "config"), "# operator's own settings\nHost other.example\n  User someone\n", { mode: 0o600 });
         // Something else on the host already listens on 2300, the first port of the range.
         hostOk(H, "systemd-run --unit=lab-busy-2300 /usr/sbin/sshd -D -p 2300 -o PidFile=none >/dev/null 2>&1; " +
@@ -112,6 +128,9 @@ describe("lab e2e: agents (host 3)", () => {
         const before = { alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}") };
         sshOk(alias("alpha"), "echo old-home > ~/old.txt; echo old-ws > ~/workspace/old.txt");
         stack.useProgram(ROOT);
+        // From here on the operator's config ends with a `Host *` ProxyJump (to a closed local
+        // port): it must reroute none of our entries (ours say ProxyJump themselves).
+        fs.appendFileSync(path.join(sshDir, "config"), OPERATOR_CONFIG.slice(OPERATOR_CONFIG.indexOf("\nHost *")));
         const p = stack.preview();
         assert.equal(p.code, 0, p.out);
         assert.doesNotMatch(p.out, /replace/);
@@ -164,7 +183,7 @@ describe("lab e2e: agents (host 3)", () => {
         assert.equal((fs.statSync(dir).mode & 0o777).toString(8), "700");
         for (const f of [`${STACK}.conf`, `${STACK}.known_hosts`]) assert.equal((fs.statSync(path.join(dir, f)).mode & 0o777).toString(8), "600");
         const main = fs.readFileSync(path.join(sshDir, "config"), "utf8");
-        assert.equal(main, `# operator's own settings\nInclude ${sshDir}/containai.d/*.conf\n\nHost other.example\n  User someone\n`);
+        assert.equal(main, `# operator's own settings\nInclude ${sshDir}/containai.d/*.conf\n\nHost other.example\n  User someone\n\nHost *\n  ProxyJump 127.0.0.1:1\n`);
         const conf = fs.readFileSync(path.join(dir, `${STACK}.conf`), "utf8");
         const out = stack.pulumi("stack", "output", "sshConfig");
         assert.equal(out.out.trim(), conf.trim());
@@ -425,6 +444,245 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
             assert.doesNotMatch(r.out, TRACE);
         });
         // Up to the second: same containers, same state.
+        assert.equal(containers(), before);
+    });
+
+    it("bind sources are checked on the host: a symlink or a path others can swap is refused naming the key, before any container; authorizedKeys options work verbatim", () => {
+        const before = containers();
+        hostOk(H, `rm -rf /srv/e2e && mkdir -p /srv/e2e/data /srv/e2e/open/x && echo shared > /srv/e2e/data/f && chmod 777 /srv/e2e/open
+    ln -s /var/run/containai-docker.sock /srv/e2e/innocent`);
+        const delta = (mounts: Record<string, unknown>[], extra: Record<string, unknown> = {}): Record<string, unknown>[] =>
+            [...agents, agent("delta", { mounts, ...extra })];
+        const refusedOnHost = (source: string, reason: RegExp): void => withAgents(delta([{ source, target: "/data" }]), () => {
+            const r = stack.up();
+            assert.notEqual(r.code, 0, r.out);
+            assert.match(r.out, new RegExp(`containai:agents\\[2\\]\\.mounts\\[0\\]\\.source: "${source}" is refused on the host: ${reason.source}`));
+            assert.doesNotMatch(r.out, TRACE);
+            assert.equal(containers(), before, "no container created or changed");
+            assert.equal(hostOk(H, `${D} volume ls -q | grep -c delta || true`), "0", "no volume created for the refused agent");
+        });
+        // To the isolated daemon's own socket: root inside could drive that daemon.
+        refusedOnHost("/srv/e2e/innocent", /\/srv\/e2e\/innocent is a symlink \(to \/var\/run\/containai-docker\.sock\)/);
+        refusedOnHost("/srv/e2e/open/x", /\/srv\/e2e\/open is writable by others \(mode 777\)/);
+        refusedOnHost("/srv/e2e/missing", /\/srv\/e2e\/missing does not exist on the host/);
+        // A real directory is mounted; a key with OpenSSH options is kept verbatim (restrict: no forwarding).
+        withAgents(delta([{ source: "/srv/e2e/data", target: "/data", readOnly: true }], { authorizedKeys: [`restrict ${pub}`] }), () => {
+            const r = stack.up();
+            assert.equal(r.code, 0, r.out);
+            assert.equal(sshOk(alias("delta"), "cat /data/f"), "shared");
+            assert.equal(hostOk(H, `${D} exec delta cat /etc/ssh/containai_authorized_keys`), `restrict ${pub}`);
+            const fwd = ssh(alias("delta"), "true", "-W", "127.0.0.1:22");
+            assert.notEqual(fwd.code, 0, "restrict forbids forwarding");
+            assert.match(fwd.out, /administratively prohibited/);
+            // Swapped for a symlink by hand after the check: drift, and up refuses it (the container is left as it was).
+            const id = inspect("delta", "{{.Id}}");
+            hostOk(H, "mv /srv/e2e/data /srv/e2e/data.real && ln -s /var/run/containai-docker.sock /srv/e2e/data");
+            const p = stack.driftReportedThenRestoredFails();
+            assert.match(p.audit.out, /agents-containai-docker-prepare/);
+            assert.match(p.up.out, /containai:agents\[2\]\.mounts\[0\]\.source: "\/srv\/e2e\/data" is refused on the host: \/srv\/e2e\/data is a symlink/);
+            assert.equal(inspect("delta", "{{.Id}}"), id);
+            hostOk(H, "rm /srv/e2e/data && mv /srv/e2e/data.real /srv/e2e/data");
+            const u = stack.up("--refresh");
+            assert.equal(u.code, 0, u.out);
+        });
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        hostOk(H, `${D} volume rm containai-delta-home containai-delta-docker >/dev/null && rm -rf /var/lib/containai/workspaces/delta /srv/e2e`);
+        assert.equal(containers(), before);
+    });
+
+    it("egress: agents reach neither cloud metadata, private ranges nor the host; allow-listed and public addresses work through NAT; a removed rule is drift, put back without restarting anything", () => {
+        // Every probed address lives in a network namespace INSIDE lab host 3 (a veth away), routed
+        // there by /32 routes: a missing rule can only ever reach the lab host itself.
+        const FAR = ["169.254.169.254", "169.254.170.2", "100.100.100.200", "10.213.77.1", "10.213.77.2", "172.20.77.1", "192.168.77.1", "198.51.100.7"];
+        hostOk(H, `ip netns del e2e-far 2>/dev/null || true; ip link del e2e-near 2>/dev/null || true
+    ip netns add e2e-far
+    ip link add e2e-near type veth peer name e2e-far netns e2e-far
+    ip addr add 192.0.2.1/30 dev e2e-near && ip link set e2e-near up
+    ip netns exec e2e-far ip addr add 192.0.2.2/30 dev e2e-far
+    ip netns exec e2e-far ip link set e2e-far up && ip netns exec e2e-far ip link set lo up
+    for a in ${FAR.join(" ")}; do ip netns exec e2e-far ip addr add $a/32 dev lo; ip route replace $a/32 via 192.0.2.2 dev e2e-near; done
+    systemctl stop e2e-far-sshd e2e-host-sshd 2>/dev/null || true
+    systemd-run --unit=e2e-far-sshd ip netns exec e2e-far /usr/sbin/sshd -D -p 8080 -o PidFile=none >/dev/null 2>&1
+    systemd-run --unit=e2e-host-sshd /usr/sbin/sshd -D -p 8081 -o PidFile=none >/dev/null 2>&1
+    for _ in $(seq 1 20); do ip netns exec e2e-far ss -Htln | grep -q ':8080 ' && ss -Htln | grep -q ':8081 ' && exit 0; sleep 0.5; done; exit 1`);
+        // Before any probe: each address is assigned in the namespace and the lab host routes it there
+        // (no default route in the namespace: only a masqueraded source can get a reply).
+        const assigned = hostOk(H, "ip netns exec e2e-far ip -4 -o addr show dev lo | awk '{print $4}'");
+        for (const a of FAR) {
+            assert.match(assigned, new RegExp(`^${a.replace(/\./g, "\\.")}/32$`, "m"), `${a} is assigned inside lab host ${H}`);
+            assert.match(hostOk(H, `ip route get ${a}`), /via 192\.0\.2\.2 dev e2e-near/, `lab host ${H} routes ${a} to its own namespace`);
+        }
+        assert.equal(hostOk(H, "ip netns exec e2e-far ip route show default | wc -l"), "0");
+        const hostAddr = hostOk(H, "ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1");
+        const probe = (targets: string[]): Record<string, string> => {
+            // In parallel inside the agent; "open" only when the far end's sshd banner was read back.
+            const out = sshOk(alias("alpha"), targets.map((t) => `(if [ "$(timeout 3 bash -c 'exec 3<>/dev/tcp/${t.replace(":", "/")} && head -c 7 <&3' 2>/dev/null)" = SSH-2.0 ]; ` +
+                `then echo "${t} open"; else echo "${t} closed"; fi) &`).join(" ") + " wait");
+            return Object.fromEntries(out.split("\n").map((l) => l.split(" ")));
+        };
+        const dockerd = (): string => hostOk(H, "systemctl show -p MainPID --value containai-docker.service");
+        const pid = dockerd();
+        const started = inspect("alpha", "{{.State.StartedAt}}");
+        const all = [...FAR.map((a) => `${a}:8080`), `${hostAddr}:8081`, "172.30.0.1:8081"];
+        const want = (open: string[]): Record<string, string> => Object.fromEntries(all.map((t) => [t, open.includes(t) ? "open" : "closed"]));
+        // Only the public (documentation-range) address answers, through the host's NAT.
+        assert.deepEqual(probe(all), want(["198.51.100.7:8080"]));
+        // An allow-list entry opens exactly that address and port; the daemon and the agents keep running.
+        const withAllow = (): Record<string, unknown> => ({ ...config(), "containai:daemons": [{ egress: { allow: [{ cidr: "10.213.77.1", ports: [8080] }] } }] });
+        stack.setConfig(withAllow());
+        try {
+            const u = stack.up();
+            assert.equal(u.code, 0, u.out);
+            assert.deepEqual(probe(all), want(["198.51.100.7:8080", "10.213.77.1:8080"]));
+            // A deleted rule is drift; up puts it back without restarting dockerd or the agent.
+            hostOk(H, "iptables -t mangle -D CAI-cai0-EGR -d 169.254.0.0/16 -j DROP");
+            assert.equal(probe(["169.254.169.254:8080"])["169.254.169.254:8080"], "open", "the test can see a missing rule");
+            stack.driftReportedThenRestored(/host-containai-docker-instance +update/);
+            assert.equal(probe(["169.254.169.254:8080"])["169.254.169.254:8080"], "closed");
+        } finally {
+            stack.setConfig(config());
+        }
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.deepEqual(probe(all), want(["198.51.100.7:8080"]));
+        assert.equal(dockerd(), pid, "dockerd was not restarted by any of it");
+        assert.equal(inspect("alpha", "{{.State.StartedAt}}"), started, "the agent was not restarted");
+        hostOk(H, "systemctl stop e2e-far-sshd e2e-host-sshd 2>/dev/null || true; ip netns del e2e-far; ip link del e2e-near 2>/dev/null || true");
+    });
+
+    it("secrets: files in the agent's /run/secrets (agent user, 0400), never in docker inspect, state or output; updated in place; plaintext refused", () => {
+        const VALUE = "e2e-s3cr3t-value-1", VALUE2 = "e2e-s3cr3t-value-2", PLAIN = "e2e-plaintext-value";
+        const id = inspect("alpha", "{{.Id}} {{.State.StartedAt}}");
+        // Plaintext config: refused, naming the key, never echoing the value.
+        withAgents([agent("alpha", { secrets: { GH_TOKEN: PLAIN } }), agents[1]], () => {
+            const r = stack.up();
+            assert.notEqual(r.code, 0, r.out);
+            assert.match(r.out, /containai:agents\[0\]\.secrets: GH_TOKEN in plaintext config: secrets are refused unless stored as Pulumi secrets/);
+            assert.doesNotMatch(r.out, new RegExp(PLAIN));
+            assert.doesNotMatch(r.out, TRACE);
+        });
+        const setSecret = (v: string): void => {
+            const r = stack.pulumi("config", "set", "--secret", "--path", "containai:agents[0].secrets.GH_TOKEN", v);
+            assert.equal(r.code, 0, r.out);
+        };
+        try {
+            setSecret(VALUE);
+            const u = stack.up();
+            assert.equal(u.code, 0, u.out);
+            assert.doesNotMatch(u.out, new RegExp(VALUE));
+            assert.equal(sshOk(alias("alpha"), "cat /run/secrets/GH_TOKEN; echo; stat -c '%U %a' /run/secrets/GH_TOKEN; findmnt -no FSTYPE -T /run/secrets"),
+                `${VALUE}\nagent 400\ntmpfs`);
+            assert.equal(inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), id, "delivered into the running container");
+            assert.doesNotMatch(hostOk(H, `${D} inspect alpha`), new RegExp(VALUE), "not in docker inspect");
+            const exported = stack.pulumi("stack", "export");
+            assert.equal(exported.code, 0, exported.out);
+            assert.doesNotMatch(exported.out, new RegExp(`${VALUE}|${Buffer.from(VALUE).toString("base64")}`), "not in state unencrypted");
+            // A new value is written in place: same container, not restarted; the plan never shows it.
+            setSecret(VALUE2);
+            const p = stack.preview("--diff");
+            assert.equal(p.code, 0, p.out);
+            assert.match(p.out, /agents-containai-docker-secrets/);
+            assert.doesNotMatch(p.out, new RegExp(`${VALUE}|${VALUE2}|${Buffer.from(VALUE2).toString("base64")}`));
+            const u2 = stack.up();
+            assert.equal(u2.code, 0, u2.out);
+            assert.equal(sshOk(alias("alpha"), "cat /run/secrets/GH_TOKEN"), VALUE2);
+            assert.equal(inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), id);
+            // Removed inside the agent: drift; up puts it back.
+            hostOk(H, `${D} exec alpha rm /run/secrets/GH_TOKEN`);
+            const audit = stack.driftReportedThenRestored(/agents-containai-docker-secrets/);
+            assert.doesNotMatch(audit.out, new RegExp(VALUE2));
+            assert.equal(sshOk(alias("alpha"), "cat /run/secrets/GH_TOKEN"), VALUE2);
+        } finally {
+            stack.setConfig(config());
+        }
+        // No secrets configured any more: the file goes, the container stays.
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.equal(sshOk(alias("alpha"), "ls -A /run/secrets 2>/dev/null | wc -l"), "0");
+        assert.equal(inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), id);
+    });
+
+    it("a long HOME (/home/firstname.lastname): the docker provider's control sockets still fit, nothing is replaced", () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-home-firstname.lastname-"));
+        try {
+            assert.ok(path.join(home, ".cache", "containai-infra", "ssh").length > 45, "long enough to break a socket path under the cache");
+            const env = { HOME: home, CONTAINAI_CACHE: "" };
+            const u = stack.pulumiWith(env, "up", "--yes", "--skip-preview");
+            assert.equal(u.code, 0, u.out);
+            assert.doesNotMatch(u.out, /replace|too long for Unix domain socket/);
+            // The refresh reads every container through the provider as configured by that up.
+            const p = stack.pulumiWith(env, "preview", "--refresh");
+            assert.equal(p.code, 0, p.out);
+            assert.doesNotMatch(p.out, /replace|too long for Unix domain socket/);
+        } finally {
+            fs.rmSync(home, { recursive: true, force: true });
+        }
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        const q = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(q.code, 0, q.out);
+    });
+
+    it("a killed up (SIGKILL of the CLI mid-create): recover stops only this stack's leftovers and removes the container state never recorded, keeping its volumes; the next up converges", async () => {
+        const before = containers();
+        // Decoys recover must leave alone: a leftover of another stack's dead run, and a live run's plugin.
+        const live = net.createServer().listen(0, "127.0.0.1");
+        await new Promise((r) => live.once("listening", r));
+        const livePort = (live.address() as net.AddressInfo).port;
+        const decoys = [
+            spawn("bash", ["-c", "exec -a 'node /x/node_modules/@pulumi/pulumi/cmd/run/index.js --engine 127.0.0.1:1 --stack other-stack --project containai-infra' sleep 600"]),
+            spawn("bash", ["-c", `exec -a 'pulumi-resource-docker 127.0.0.1:${livePort}' sleep 600`]),
+        ];
+        try {
+            await withAgentsAsync([...agents, agent("omega")], async () => {
+                // On the lab host: as soon as the daemon has created omega's container, freeze that dockerd
+                // (SIGSTOP), so the provider's create cannot return and be recorded; then kill the CLI.
+                const watch = spawn("docker", ["exec", `containai-lab-${H}`, "bash", "-c",
+                    `for _ in $(seq 1 6000); do ${D} ps -aq --filter name=^/omega$ | grep -q . && ` +
+                    "{ kill -STOP $(systemctl show -p MainPID --value containai-docker.service); echo frozen; exit 0; }; sleep 0.05; done; exit 1"]);
+                const frozen = new Promise<number>((resolve) => watch.on("close", (code) => resolve(code ?? 1)));
+                const run = stack.upProcess();
+                try {
+                    assert.equal(await frozen, 0, `the container never appeared:\n${run.output()}`);
+                    run.child.kill("SIGKILL");
+                    await run.done;
+                } finally {
+                    hostOk(H, "kill -CONT $(systemctl show -p MainPID --value containai-docker.service)");
+                }
+                const made = hostOk(H, `${D} ps -aq --filter name=^/omega$`);
+                assert.notEqual(made, "", "the container exists on the host");
+                const locked = stack.up();
+                assert.notEqual(locked.code, 0, "the killed run still holds the stack");
+                const r = stack.run("bash", [path.join(ROOT, "scripts", "recover.sh"), "--stack", STACK]);
+                assert.equal(r.code, 0, r.out);
+                assert.match(r.out, /processes of stack e2e-agents's interrupted run \(engine gone\):/);
+                // The other stack's leftover is named as left alone (its stack is known, so it is simply not ours: not listed);
+                // the live run's plugin is neither listed nor stopped.
+                assert.doesNotMatch(r.out, new RegExp(`^ +(${decoys[0].pid}|${decoys[1].pid}) `, "m"));
+                assert.match(r.out, new RegExp(`removed container omega \\(${made.slice(0, 12)}\\) that the killed run created and state never recorded; ` +
+                    "its volumes and workspace are kept"));
+                assert.match(r.out, /recovered: now run `pulumi up`/);
+                for (const d of decoys) assert.equal(d.exitCode, null, "another stack's leftover and a live run are not touched");
+                assert.equal(spawnSync("pgrep", ["-f", "--", `--stack ${STACK} `]).status, 1, "nothing of the killed run is left");
+                const exported = stack.pulumi("stack", "export");
+                assert.doesNotMatch(exported.out, /"pending_operations"\s*:\s*\[\s*\{/, "no pending operation is left in state");
+                assert.equal(hostOk(H, `${D} ps -aq --filter name=^/omega$`), "", "the orphan is gone from the host");
+                const u = stack.up();
+                assert.equal(u.code, 0, u.out);
+                assert.doesNotMatch(u.out, /Conflict/);
+                assert.equal(sshOk(alias("omega"), "echo w > ~/workspace/w.txt; hostname"), "omega");
+                assert.equal(hostOk(H, `${D} volume ls -q --filter name=containai-omega | sort | tr '\\n' ' '`), "containai-omega-docker containai-omega-home ");
+                const q = stack.preview("--refresh", "--expect-no-changes");
+                assert.equal(q.code, 0, q.out);
+            });
+        } finally {
+            for (const d of decoys) d.kill("SIGKILL");
+            live.close();
+        }
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        hostOk(H, `${D} volume rm containai-omega-home containai-omega-docker >/dev/null && rm -rf /var/lib/containai/workspaces/omega`);
         assert.equal(containers(), before);
     });
 

@@ -146,6 +146,12 @@ export class Stack {
     pulumi(...args: string[]): Result {
         return sh("pulumi", [...args, "--stack", this.name, "--non-interactive"], { env: this.env, cwd: this.dir });
     }
+    /** A pulumi command with these variables changed (an empty value unsets one). */
+    pulumiWith(env: Record<string, string>, ...args: string[]): Result {
+        const merged: NodeJS.ProcessEnv = { ...this.env, ...env };
+        for (const [k, v] of Object.entries(env)) if (v === "") delete merged[k];
+        return sh("pulumi", [...args, "--stack", this.name, "--non-interactive"], { env: merged, cwd: this.dir });
+    }
     up(...extra: string[]): Result { return this.pulumi("up", "--yes", "--skip-preview", ...extra); }
     /** `pulumi up` in the background (to interfere with it while it runs). */
     upAsync(): Promise<Result> {
@@ -158,6 +164,17 @@ export class Stack {
             p.on("close", (code) => resolve({ code: code ?? 1, out }));
         });
     }
+    /** `pulumi up` as a child process, with its output so far (to kill it mid-run). */
+    upProcess(): { child: ReturnType<typeof spawn>; output: () => string; done: Promise<number> } {
+        const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"], { cwd: this.dir, env: this.env });
+        let out = "";
+        child.stdout?.on("data", (d) => { out += d; });
+        child.stderr?.on("data", (d) => { out += d; });
+        const done = new Promise<number>((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? 137 : 1))));
+        return { child, output: () => out, done };
+    }
+    /** Run a command in this stack's project directory with its environment. */
+    run(cmd: string, args: string[]): Result { return sh(cmd, args, { env: this.env, cwd: this.dir }); }
     preview(...extra: string[]): Result { return this.pulumi("preview", ...extra); }
     /**
      * The drift audit: `preview --refresh --expect-no-changes` must report the
@@ -171,6 +188,17 @@ export class Stack {
         const u = this.up("--refresh");
         assert.equal(u.code, 0, u.out);
         return p;
+    }
+    /**
+     * A hand change that `up` must refuse: `preview --refresh --expect-no-changes`
+     * reports it, and `up --refresh` fails. Returns both outputs.
+     */
+    driftReportedThenRestoredFails(): { audit: Result; up: Result } {
+        const audit = this.preview("--refresh", "--expect-no-changes");
+        assert.notEqual(audit.code, 0, `drift not reported:\n${audit.out}`);
+        const up = this.up("--refresh");
+        assert.notEqual(up.code, 0, `up did not refuse:\n${up.out}`);
+        return { audit, up };
     }
     destroy(): Result { return this.pulumi("destroy", "--yes", "--skip-preview"); }
     cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }

@@ -10,12 +10,15 @@ import * as path from "path";
 import { after, before, describe, it } from "mocha";
 import { checkConfig, RawConfig } from "../../components/config/schema";
 import { authorizedKeyProblem, normalizePath } from "../../components/config/checks";
-import { agentSourceLines, CONTROL_DIR_MAX, sshControlDir } from "../../components/agent/agent";
+import { agentSecretLines, agentSourceLines, CONTROL_DIR_MAX, sshControlDir } from "../../components/agent/agent";
 import { generateHostKey, hostKeyProblem } from "../../components/agent/hostkeys";
 import { hostKeyProvider } from "../../components/agent/providers";
 import { renderOperatorSshConfig } from "../../components/render/ssh";
+import { renderEgress } from "../../components/render/daemon";
 import { mountViolations } from "../../policy/rules";
-import { projectRoot } from "../helpers";
+import { engineAddress, recordRun } from "../../components/runs";
+import { CONTAINER_TYPE, dockerTarget, pendingCreates } from "../../fleet/pending";
+import { matchSnapshot, projectRoot } from "../helpers";
 
 const SSH = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==", privateKeyFile: "/k" };
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==";
@@ -362,5 +365,139 @@ describe("agent security: credentials in the image archive URL", () => {
         assert.match(hit.message, /carries credentials in plaintext config.*--secret/);
         assert.doesNotMatch(JSON.stringify(ps), /t0ken/);
         assert.deepEqual(problemsOf({ ssh: SSH, agents: [agent({ imageArchive: archive })] }, ["containai:agents"]), []);
+    });
+});
+
+describe("agent security: egress policy (daemons[].egress)", () => {
+    const daemonProblems = (egress: unknown): { key: string; message: string }[] => problemsOf({ ssh: SSH, daemons: [{ egress }] });
+    it("blocks by default; the allow-list is normalised as iptables prints it", () => {
+        const { config } = checkConfig({ ssh: SSH });
+        assert.deepEqual(config.daemons[0].egress, { block: true, allow: [] });
+        const ok = checkConfig({ ssh: SSH, daemons: [{ egress: { allow: [
+            { cidr: "10.20.0.5" }, { cidr: "10.30.0.0/16", ports: [443, 8443] }, { cidr: "192.168.1.53/32", ports: [53], protocol: "udp" },
+        ] } }] });
+        assert.deepEqual(ok.problems, []);
+        assert.deepEqual(ok.config.daemons[0].egress.allow, [
+            { cidr: "10.20.0.5/32", protocol: "any", ports: [] },
+            { cidr: "10.30.0.0/16", protocol: "tcp", ports: [443, 8443] },
+            { cidr: "192.168.1.53/32", protocol: "udp", ports: [53] },
+        ]);
+        matchSnapshot("cai0.egress", renderEgress(ok.config.daemons[0]));
+    });
+
+    it("egress is per daemon: a per-agent setting is refused with the reason and where to put it", () => {
+        refused({ egress: { allow: ["10.0.0.1"] } }, "containai:agents[0].egress", /root inside any agent can take another agent's address.*daemons\[j\]\.egress\.allow/);
+    });
+
+    it("bad entries are refused naming the key; the opt-out is warned about on every run", () => {
+        const cases: [unknown, string, RegExp][] = [
+            [{ allow: [{ cidr: "10.1.2.3/16" }] }, "containai:daemons[0].egress.allow[0].cidr", /host bits set; write the network 10\.1\.0\.0\/16/],
+            [{ allow: [{ cidr: "fd00::1" }] }, "containai:daemons[0].egress.allow[0].cidr", /not an IPv4 address/],
+            [{ allow: [{ cidr: "10.0.0.1", ports: [0] }] }, "containai:daemons[0].egress.allow[0].ports[0]", /outside 1-65535/],
+            [{ allow: [{ cidr: "10.0.0.1", ports: [1, 2], protocol: "any" }] }, "containai:daemons[0].egress.allow[0].protocol", /any cannot have ports/],
+            [{ allow: [{ cidr: "10.0.0.1", ports: Array.from({ length: 16 }, (_, i) => i + 1) }] }, "containai:daemons[0].egress.allow[0].ports", /at most 15/],
+            [{ blok: true }, "containai:daemons[0].egress.blok", /unknown setting/],
+        ];
+        for (const [egress, key, re] of cases) {
+            const hit = daemonProblems(egress).find((p) => p.key === key);
+            assert.ok(hit, `${key}: ${JSON.stringify(daemonProblems(egress))}`);
+            assert.match(hit.message, re);
+        }
+        const off = checkConfig({ ssh: SSH, daemons: [{ egress: { block: false } }] });
+        assert.deepEqual(off.problems, []);
+        assert.ok(off.warnings.some((w) => w.key === "containai:daemons[0].egress.block" && /cloud's metadata service/.test(w.message)));
+        assert.equal(renderEgress(off.config.daemons[0]).split("\n")[1], "block no");
+    });
+
+    it("the network script turns the policy into exactly the rules its check expects (real iptables in a network namespace)", () => {
+        // Root only: CI and the lab run as root. A private network namespace: nothing on this machine changes.
+        assert.equal(os.userInfo().uid, 0, "needs root (unshare -n, iptables)");
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-egress-"));
+        try {
+            const { config } = checkConfig({ ssh: SSH, daemons: [{ egress: { allow: [{ cidr: "10.20.0.5" }, { cidr: "10.30.0.0/16", ports: [443] }] } }] });
+            fs.writeFileSync(path.join(tmp, "cai0.egress"), renderEgress(config.daemons[0]));
+            const script = path.join(projectRoot(), "host-scripts", "bridge-network.sh");
+            const r = spawnSync("unshare", ["-n", "bash", "-c", `set -e; ip link add cai0 type bridge
+                export EGRESS_DIR="$2"; bash "$1" start cai0 172.30.0.1/16 172.30.0.0/16; bash "$1" check cai0 172.30.0.1/16 172.30.0.0/16
+                iptables-save -t mangle | grep -- '-A CAI-cai0-EGR'
+                iptables -t mangle -D CAI-cai0-EGR -d 169.254.0.0/16 -j DROP; bash "$1" check cai0 172.30.0.1/16 172.30.0.0/16 || echo "drift seen"
+                bash "$1" start cai0 172.30.0.1/16 172.30.0.0/16; bash "$1" check cai0 172.30.0.1/16 172.30.0.0/16
+                bash "$1" remove cai0; echo "left: $(iptables-save | grep -c CAI- || true) $(ip6tables-save | grep -c CAI- || true)"`,
+            "_", script, tmp], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            const out = r.stdout;
+            assert.match(out, /^ok\n/);
+            for (const rule of ["-d 10.20.0.5/32 -j RETURN", "-d 10.30.0.0/16 -p tcp -m multiport --dports 443 -j RETURN",
+                "-p udp -m udp --dport 53 -j RETURN", "-m addrtype --dst-type LOCAL -j DROP", "-d 169.254.0.0/16 -j DROP",
+                "-d 100.64.0.0/10 -j DROP", "-d 10.0.0.0/8 -j DROP", "-d 172.16.0.0/12 -j DROP", "-d 192.168.0.0/16 -j DROP"]) {
+                assert.ok(out.includes(`-A CAI-cai0-EGR ${rule}`), rule);
+            }
+            // The allow-list comes before every drop.
+            assert.ok(out.indexOf("10.20.0.5/32 -j RETURN") < out.indexOf("-j DROP"));
+            assert.match(out, /rules-of:CAI-cai0-ISO,CAI-cai0-EGR.*\ndrift seen\nok\n/);
+            assert.match(out, /left: 0 0$/m);
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("agent security: secrets as files", () => {
+    it("only from secret config; names checked; values never in a message", () => {
+        const raw = { ssh: SSH, agents: [agent({ secrets: { GH_TOKEN: "v4lue-never-shown", "bad/name": "x" } })] };
+        const plain = problemsOf(raw);
+        const hit = plain.find((p) => p.key === "containai:agents[0].secrets");
+        assert.ok(hit, JSON.stringify(plain));
+        assert.match(hit.message, /GH_TOKEN, bad\/name in plaintext config: secrets are refused unless stored as Pulumi secrets.*--secret/);
+        assert.doesNotMatch(JSON.stringify(plain), /v4lue-never-shown/);
+        const secret = checkConfig(raw, new Set(["containai:agents"]));
+        assert.ok(secret.problems.some((p) => p.key === "containai:agents[0].secrets.bad/name" && /not a file name/.test(p.message)));
+        const ok = checkConfig({ ssh: SSH, agents: [agent({ secrets: { GH_TOKEN: "v" } })] }, new Set(["containai:agents"]));
+        assert.deepEqual(ok.problems, []);
+        assert.deepEqual(ok.config.agents[0].secrets, { GH_TOKEN: "v" });
+        assert.equal(agentSecretLines(ok.config.agents), `alpha alpha 1000 GH_TOKEN ${Buffer.from("v").toString("base64")}`);
+    });
+});
+
+describe("agent security: recovering a killed run", () => {
+    it("the program records its engine address with its stack, for recover (best effort, pruned after a week)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-runs-"));
+        try {
+            assert.equal(engineAddress(["/x/pulumi-language-nodejs", "-typescript=false", "127.0.0.1:35719"]), "127.0.0.1:35719");
+            assert.equal(engineAddress(["node", "run"]), undefined);
+            assert.equal(engineAddress(undefined), undefined);
+            fs.writeFileSync(path.join(dir, "127.0.0.1_1"), "stack=old\n");
+            fs.utimesSync(path.join(dir, "127.0.0.1_1"), new Date(0), new Date(0));
+            const f = recordRun("web-01", "containai-infra", ["langhost", "127.0.0.1:35719"], dir);
+            assert.equal(f, path.join(dir, "127.0.0.1_35719"));
+            assert.equal(fs.readFileSync(f as string, "utf8"), `stack=web-01\nproject=containai-infra\npid=${process.pid}\n`);
+            assert.deepEqual(fs.readdirSync(dir), ["127.0.0.1_35719"], "a week-old record is dropped");
+            assert.equal(recordRun("s", "p", ["no", "engine"], dir), undefined);
+            const notADir = path.join(dir, "127.0.0.1_35719");
+            assert.equal(recordRun("s", "p", ["langhost", "127.0.0.1:2"], notADir), undefined, "never fails the run");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("pending creates and the docker provider's target are read from the exported state", () => {
+        const provider = "urn:pulumi:s::containai-infra::containai:agent:Agents$pulumi:providers:docker::agents-containai-docker";
+        const exported = { deployment: {
+            resources: [{ urn: provider, type: "pulumi:providers:docker", id: "pid-1", inputs: {
+                host: "ssh://ops@10.0.0.5:2222/var/run/containai-docker.sock",
+                sshOpts: JSON.stringify(["-o", "HostKeyAlias=h", "-i", "/k"]),
+            } }],
+            pending_operations: [
+                { type: "creating", resource: { urn: "urn:…::agents-omega-container", type: CONTAINER_TYPE, inputs: { name: "omega" }, provider: `${provider}::pid-1` } },
+                { type: "updating", resource: { urn: "urn:…::agents-alpha-container", type: CONTAINER_TYPE, inputs: { name: "alpha" } } },
+                { type: "creating", resource: { urn: "urn:…::agents-x-prepare", type: "pulumi-nodejs:dynamic:Resource", inputs: {} } },
+            ],
+        } };
+        const p = pendingCreates(exported);
+        assert.deepEqual(p.map((x) => [x.name, x.type]), [["omega", CONTAINER_TYPE], [undefined, "pulumi-nodejs:dynamic:Resource"]]);
+        assert.deepEqual(dockerTarget(exported, p[0].provider), { user: "ops", host: "10.0.0.5", port: 2222,
+            socket: "/var/run/containai-docker.sock", sshOpts: ["-o", "HostKeyAlias=h", "-i", "/k"] });
+        assert.equal(dockerTarget(exported, undefined), undefined);
+        assert.equal(dockerTarget(exported, "urn:other::id"), undefined);
     });
 });
