@@ -140,63 +140,103 @@ volume_users_except() {
   printf '%s\n' "$1" | awk -v v="$2" -v c="$3" '$1 != c { for (i = 2; i <= NF; i++) if ($i == v) { print $1; break } }' | paste -sd, -
 }
 
-# Why host path $1 may not be bind-mounted into an agent, checked here on the
-# host, every component as the kernel will resolve it; prints nothing when it
-# is safe. With $2=missing-ok a path that does not exist yet (a workspace we
-# create) is fine as far as it exists. Safe means: no component is a symlink,
-# no directory on the way can be changed by anyone but root or the login user
-# (so what is checked is what is mounted, later too), not a socket or device,
-# and it does not hold the login user's ~/.ssh.
-source_problem() {
-  local want=$1 missing_ok=${2:-} cur="" parent=/ seg owner group mode user home
+# Bind-mount sources, checked here on the host, every component as the kernel
+# will resolve it. Safe means: no component is a symlink, no directory on the
+# way can be changed by anyone but root or the login user (so what is checked
+# is what is mounted, later too), not a socket or device, and it does not
+# hold the login user's ~/.ssh. One `stat` for every component of every
+# source (host CPU matters in a drift audit of many agents).
+
+# SRC_INFO[path]="uid gid mode type" (lstat) for every component of paths $@.
+declare -A SRC_INFO=()
+src_stat() {
+  local p cur seg n u g m t
+  local -a all=(/) segs
+  for p in "$@"; do
+    cur=""
+    IFS=/ read -r -a segs <<< "${p#/}"
+    for seg in "${segs[@]}"; do [ -n "$seg" ] || continue; cur="$cur/$seg"; all+=("$cur"); done
+  done
+  # (Paths never hold '|' or blanks: the config refuses them.)
+  while IFS='|' read -r n u g m t; do SRC_INFO[$n]="$u $g $m $t"; done \
+    < <(stat -c '%n|%u|%g|%a|%F' -- "${all[@]}" 2>/dev/null || true)
+}
+
+# SRC_WHY := why path $1 may not be bind-mounted into an agent (after src_stat
+# of it), or empty. With $2=missing-ok a path that does not exist yet (a
+# workspace we create) is fine as far as it exists.
+src_check() {
+  local want=$1 missing_ok=${2:-} cur="" parent=/ seg owner group mode type cowner
   local trusted=" 0 ${SUDO_UID:-0} "
   local -a segs
+  SRC_WHY=""
   IFS=/ read -r -a segs <<< "${want#/}"
   for seg in "${segs[@]}"; do
     [ -n "$seg" ] || continue
     cur="$cur/$seg"
-    if [ ! -e "$cur" ] && [ ! -L "$cur" ]; then
-      [ -n "$missing_ok" ] || echo "$cur does not exist on the host; create it (a directory or file of its own), or fix the path"
+    if [ -z "${SRC_INFO[$cur]:-}" ]; then
+      [ -n "$missing_ok" ] || SRC_WHY="$cur does not exist on the host; create it (a directory or file of its own), or fix the path"
       return 0
     fi
-    read -r owner group mode < <(stat -c '%u %g %a' "$parent")
+    read -r owner group mode _ <<< "${SRC_INFO[$parent]}"
     if [[ $trusted != *" $owner "* ]]; then
-      echo "$parent belongs to uid $owner: $cur could be swapped (e.g. for a symlink) after this check; use a path whose directories belong to root"
+      SRC_WHY="$parent belongs to uid $owner: $cur could be swapped (e.g. for a symlink) after this check; use a path whose directories belong to root"
       return 0
     fi
     if (( (8#$mode & 8#1000) == 0 && ((8#$mode & 8#002) != 0 || ((8#$mode & 8#020) != 0 && group != 0)) )); then
-      echo "$parent is writable by others (mode $mode): $cur could be swapped after this check; use a directory only root can write"
+      SRC_WHY="$parent is writable by others (mode $mode): $cur could be swapped after this check; use a directory only root can write"
       return 0
     fi
-    if (( (8#$mode & 8#1000) != 0 )) && [[ $trusted != *" $(stat -c %u "$cur") "* ]]; then
-      echo "$cur belongs to uid $(stat -c %u "$cur") inside the shared directory $parent: it could be swapped after this check; use a path whose directories belong to root"
+    read -r cowner _ _ type <<< "${SRC_INFO[$cur]}"
+    if (( (8#$mode & 8#1000) != 0 )) && [[ $trusted != *" $cowner "* ]]; then
+      SRC_WHY="$cur belongs to uid $cowner inside the shared directory $parent: it could be swapped after this check; use a path whose directories belong to root"
       return 0
     fi
-    if [ -L "$cur" ]; then
-      echo "$cur is a symlink (to $(readlink "$cur")): the agent would get what it points to; mount the real path, after checking that it is safe to share"
+    if [ "${type%% *}" = symbolic ]; then
+      SRC_WHY="$cur is a symlink (to $(readlink "$cur")): the agent would get what it points to; mount the real path, after checking that it is safe to share"
       return 0
     fi
     parent=$cur
   done
-  if [ -S "$want" ] || [ -b "$want" ] || [ -c "$want" ] || [ -p "$want" ]; then
-    echo "$want is a socket, device or pipe: host sockets and devices are not passed into agents"
-    return 0
-  fi
-  user=${SUDO_USER:-$(id -un)}
-  home=$(getent passwd "$user" | cut -d: -f6)
-  if [ -n "$home" ] && [ "$home" != / ] && { [ "$want" = / ] || [[ "$home/.ssh/" == "$want/"* ]] || [[ "$want/" == "$home/.ssh/"* ]]; }; then
-    echo "$want holds $home/.ssh, the login user's SSH keys; mount a directory of its own"
+  read -r _ _ _ type <<< "${SRC_INFO[$want]:-- - - -}"
+  case "${type%% *}" in
+    socket|block|character|fifo)
+      SRC_WHY="$want is a socket, device or pipe: host sockets and devices are not passed into agents"
+      return 0 ;;
+  esac
+  if [ -n "$SRC_HOME" ] && [ "$SRC_HOME" != / ] \
+     && { [ "$want" = / ] || [[ "$SRC_HOME/.ssh/" == "$want/"* ]] || [[ "$want/" == "$SRC_HOME/.ssh/"* ]]; }; then
+    SRC_WHY="$want holds $SRC_HOME/.ssh, the login user's SSH keys; mount a directory of its own"
   fi
   return 0
 }
 
-# Every problem of SOURCES lines "agent key path [missing-ok]" (source_problem),
-# as "agent key: path is refused on the host: reason" lines; nothing when all are safe.
+# The login user's home (whose ~/.ssh no source may hold).
+src_home() {
+  SRC_HOME=$(getent passwd "${SUDO_USER:-$(id -un)}" | cut -d: -f6)
+}
+
+# Why host path $1 may not be bind-mounted into an agent (nothing when it is
+# safe); $2=missing-ok as for src_check.
+source_problem() {
+  src_stat "$1"
+  src_home
+  src_check "$1" "${2:-}"
+  [ -z "$SRC_WHY" ] || echo "$SRC_WHY"
+}
+
+# Every problem of SOURCES lines "agent key path [missing-ok]", as
+# "agent key: path is refused on the host: reason" lines; nothing when all are safe.
 sources_problems() {
-  local agent key p opt why
+  local agent key p opt
+  local -a paths=()
+  while read -r agent key p opt; do [ -n "$key" ] && paths+=("$p"); done <<< "$1"
+  [ "${#paths[@]}" -gt 0 ] || return 0
+  src_stat "${paths[@]}"
+  src_home
   while read -r agent key p opt; do
     [ -n "$key" ] || continue
-    why=$(source_problem "$p" "$opt")
-    [ -z "$why" ] || echo "$agent $key: \"$p\" is refused on the host: $why"
+    src_check "$p" "$opt"
+    [ -z "$SRC_WHY" ] || echo "$agent $key: \"$p\" is refused on the host: $SRC_WHY"
   done <<< "$1"
 }

@@ -672,7 +672,7 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
                 assert.equal(u.code, 0, u.out);
                 assert.doesNotMatch(u.out, /Conflict/);
                 assert.equal(sshOk(alias("omega"), "echo w > ~/workspace/w.txt; hostname"), "omega");
-                assert.equal(hostOk(H, `${D} volume ls -q --filter name=containai-omega | sort | tr '\\n' ' '`), "containai-omega-docker containai-omega-home ");
+                assert.equal(hostOk(H, `${D} volume ls -q --filter name=containai-omega | sort | tr '\\n' ' '`), "containai-omega-docker containai-omega-home");
                 const q = stack.preview("--refresh", "--expect-no-changes");
                 assert.equal(q.code, 0, q.out);
             });
