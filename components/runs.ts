@@ -6,14 +6,14 @@
 // recover can stop exactly that stack's leftovers. Best effort: never fails
 // a run.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { cacheDir } from "./config/checks";
 
 /** Records older than this are removed when a run starts (an engine's port is reused eventually). */
 const KEEP_MS = 7 * 24 * 3600 * 1000;
 
 export function runsDir(): string {
-    return path.join(process.env.CONTAINAI_CACHE || path.join(os.homedir(), ".cache", "containai-infra"), "runs");
+    return path.join(cacheDir(), "runs");
 }
 
 /**

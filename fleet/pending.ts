@@ -13,6 +13,7 @@
 //
 //   node dist/fleet/pending.js --stack S      (run in the project directory)
 import { execFileSync, spawnSync } from "child_process";
+import { MANAGED_BY } from "../components/config/agents";
 
 export interface PendingCreate {
     urn: string;
@@ -89,7 +90,7 @@ function main(argv: string[]): number {
         const [id, owner, by] = r.out.split(/\s+/);
         if (r.code !== 0 || !id) {
             process.stdout.write(`pending create of ${p.name}: no such container on ${t.host} (the killed run never made it)\n`);
-        } else if (owner !== stack || by !== "containai-infra" || known.has(id)) {
+        } else if (owner !== stack || by !== MANAGED_BY || known.has(id)) {
             process.stdout.write(`pending create of ${p.name}: a container of that name exists but is not this stack's orphan ` +
                 `(stack "${owner ?? ""}"${known.has(id) ? ", in state" : ""}); left alone: rename or remove it before \`pulumi up\`\n`);
         } else {

@@ -8,7 +8,7 @@
 // future change to the components themselves.
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { AGENT_RUNTIME, MANAGED_BY } from "../components/config/agents";
-import { DEFAULT_DOCKER_PATHS, HOST_SECRET_PATHS, normalPath, pathsNest } from "../components/config/checks";
+import { DEFAULT_DOCKER_PATHS, HOST_SECRET_PATHS, inWorkspacesDir, pathsNest } from "../components/config/checks";
 import { defaultDaemon, MIN_FIXED_SYSBOX } from "../components/config/schema";
 import { versionAtLeast } from "../components/host/rules";
 
@@ -66,8 +66,8 @@ export function mountViolations(p: Props): string[] {
         if (typeof v.hostPath === "string") sources.push({ source: v.hostPath, target: String(v.containerPath ?? "") });
     }
     for (const s of sources) {
-        // An agent's own workspace lives in /var/lib/containai/workspaces/<agent> (one of HOST_SECRET_PATHS' places).
-        const workspace = /^\/var\/lib\/containai\/workspaces\/[^/]+$/.test(normalPath(s.source));
+        // An agent's own workspace lives under WORKSPACES_DIR (inside one of HOST_SECRET_PATHS' places).
+        const workspace = inWorkspacesDir(s.source);
         const hit = HOST_PATHS.find((h) => pathsNest(s.source, h) && !(workspace && h === "/var/lib/containai"))
             ?? (/docker\.sock$/.test(s.source) ? s.source : undefined);
         if (hit) out.push(`mounts the host's ${s.source} (at ${s.target}), which overlaps ${hit}`);

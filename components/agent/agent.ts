@@ -8,7 +8,7 @@ import * as path from "path";
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "../sdk";
 import { AGENT_RUNTIME, AgentConfig, MANAGED_BY, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "../config/agents";
-import { hasUserinfo } from "../config/checks";
+import { cacheDir, hasUserinfo } from "../config/checks";
 import { DaemonConfig, HostConfig, NS } from "../config/schema";
 import { HealthCheck, HostState } from "../host/providers";
 import { Connection, fingerprint } from "../host/remote";
@@ -77,7 +77,6 @@ export function dockerHostArgs(c: Pick<Connection, "host" | "port" | "user" | "p
  * docker provider spawns. Written where Pulumi runs (outside any checkout),
  * atomically, 0600; its content is public (a host key).
  */
-const CACHE_DIR = (): string => process.env.CONTAINAI_CACHE ?? path.join(os.homedir(), ".cache", "containai-infra");
 
 /**
  * Longest control-socket directory: OpenSSH binds "<dir>/<%C: 40 hex>" plus a
@@ -93,7 +92,7 @@ export const CONTROL_DIR_MAX = 103 - 1 - 40 - 17;
  * long HOME (/home/firstname.lastname) must not make every agent fail with
  * "unix_listener: path ... too long for Unix domain socket".
  */
-export function sshControlDir(dir = path.join(CACHE_DIR(), "ssh"), short = `/tmp/containai-ssh-${os.userInfo().uid}`): string {
+export function sshControlDir(dir = path.join(cacheDir(), "ssh"), short = `/tmp/containai-ssh-${os.userInfo().uid}`): string {
     const target = dir.length <= CONTROL_DIR_MAX ? dir : short;
     if (target === dir) {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -116,7 +115,7 @@ export function sshControlDir(dir = path.join(CACHE_DIR(), "ssh"), short = `/tmp
 }
 
 export function writeProviderKnownHosts(alias: string, hostKey: string,
-    dir = path.join(CACHE_DIR(), "known_hosts")): string {
+    dir = path.join(cacheDir(), "known_hosts")): string {
     const file = path.join(dir, `${alias}.known_hosts`);
     const text = `${alias} ${hostKey.trim()}\n`;
     let current: string | undefined;

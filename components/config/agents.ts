@@ -1,8 +1,8 @@
 // containai:agents[] and containai:operator: the agents' schema and its
 // guardrails (the devcontainer compatibility matrix in the design seeds).
 // Pure: no Pulumi imports. Every refusal names the agent's key and the fix.
-import { authorizedKeyProblem, canonicalPath, DEFAULT_DOCKER_PATHS, hasUserinfo, HOST_SECRET_PATHS, normalizePath, pathsNest, redactUrl,
-    unsafePathProblem } from "./checks";
+import { authorizedKeyProblem, canonicalPath, DEFAULT_DOCKER_PATHS, hasUserinfo, HOST_SECRET_PATHS, inWorkspacesDir, normalizePath,
+    pathsNest, redactUrl, unsafePathProblem, WORKSPACES_DIR } from "./checks";
 import { absPath, bool, checkName, Collector, int, isObj, NS, Obj, parseCpus, parseMemory, positive, show, str,
     unknownKeys } from "./collect";
 
@@ -353,7 +353,7 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
         if (!USER_RE.test(user)) c.add(`${k}.user`, `${show(user)} is not a user name (lowercase letters, digits, _ and -)`);
         else if (user === "root") c.add(`${k}.user`, "root logins are refused; use the image's unprivileged user (sudo works inside)");
         const uid = int(c, `${k}.uid`, r.uid, 1000, 1, 65533, "the agent user's uid in the image (default 1000)") ?? 1000;
-        const workspace = absPath(c, `${k}.workspace`, r.workspace, `/var/lib/containai/workspaces/${name ?? i}`);
+        const workspace = absPath(c, `${k}.workspace`, r.workspace, `${WORKSPACES_DIR}/${name ?? i}`);
         const wsHit = [...DEFAULT_DOCKER_PATHS, ...daemons.map((d) => ({ path: d.dataRoot, what: `daemon ${d.name}'s data-root` }))]
             .find((p) => pathsNest(canonicalPath(workspace), p.path));
         if (wsHit) c.add(`${k}.workspace`, `${show(workspace)} overlaps ${wsHit.what}; keep workspaces outside Docker's data`);
@@ -361,8 +361,7 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
             c.add(`${k}.workspace`, `${show(workspace)} is a system directory; use a directory of its own`);
         } else {
             // Under /var/lib/containai only in workspaces/ (the default's place); nothing else of HOST_SECRET_PATHS.
-            const own = pathsNest(workspace, "/var/lib/containai") && workspace.startsWith("/var/lib/containai/workspaces/");
-            const secret = own ? undefined : hostSourceProblem(workspace, []);
+            const secret = inWorkspacesDir(workspace) ? undefined : hostSourceProblem(workspace, []);
             if (secret) c.add(`${k}.workspace`, `${show(workspace)} is refused: ${secret}`);
         }
         const workspacePath = absPath(c, `${k}.workspacePath`, r.workspacePath, `/home/${user}/workspace`);

@@ -5,6 +5,23 @@ import * as os from "os";
 import * as path from "path";
 import { normalPath, pathsNest } from "../host/rules";
 
+/**
+ * This project's cache where Pulumi runs ($CONTAINAI_CACHE, else
+ * ~/.cache/containai-infra): provider known_hosts, SSH control sockets, run
+ * records. scripts/*.sh and lab/lab.sh use the same rule.
+ */
+export function cacheDir(): string {
+    return process.env.CONTAINAI_CACHE || path.join(os.homedir(), ".cache", "containai-infra");
+}
+
+/** Where agents' workspaces live by default, one directory each. */
+export const WORKSPACES_DIR = "/var/lib/containai/workspaces";
+
+/** Whether p is an agent's own workspace directory (or inside one) under WORKSPACES_DIR. */
+export function inWorkspacesDir(p: string): boolean {
+    return normalPath(p).startsWith(`${WORKSPACES_DIR}/`);
+}
+
 /** "~" or "~/x" → the home of the user running Pulumi (where the program, or a dynamic provider, runs). */
 export function expandHome(p: string): string {
     return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
