@@ -4,7 +4,8 @@
 # configuration, so not in `docker inspect`), owned by the agent user, 0400.
 # A value travels on the exec's stdin, never in an argument. Each file is
 # replaced atomically; files of ours that are no longer configured go.
-# Env: SOCKET; SECRETS lines "agent container uid name base64-value" (secret)
+# Env: SOCKET; SECRETS lines "agent container uid name base64-value" (secret);
+# CONTAINER_IDS (not read: it changes when a container is re-created, so the step runs again)
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
