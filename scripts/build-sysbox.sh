@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build sysbox-ce .deb packages from a pinned ref, with sysbox's own packaging
-# (sysbox-pkgr, generic deb target), and write them with their checksums:
+# Build sysbox-ce .deb packages from a pinned ref and write them with their
+# checksums:
 #
 #   <out>/sysbox-ce_<version>.linux_<arch>.deb
 #   <out>/sysbox-ce_<version>.linux_<arch>.deb.sha256
@@ -20,12 +20,28 @@
 #     --arch amd64|arm64  target architecture          (default this machine's)
 #     --work DIR          checkout directory           (default ./sysbox-build/src)
 #     --out DIR           output directory             (default ./sysbox-build/out)
+#     --builder pkgr|go   pkgr (default, releases): sysbox's own packaging, in Docker.
+#                         go: `go build` of sysbox-runc, -fs and -mgr with the upstream
+#                         Makefiles' static tags, then dpkg-deb with sysbox-pkgr's
+#                         systemd units; needs no Docker builder image (Go, gcc,
+#                         libseccomp-dev, pkg-config, protoc). Native arch only.
+#     --submodule-url SUB=URL
+#                         (go builder) fetch submodule SUB (a path: sysbox-fs,
+#                         sysbox-fs/bazil, ...) from URL, a mirror: its pinned commit
+#                         is still what is built. Repeatable.
+#     --go-toolchain V    (go builder) GOTOOLCHAIN for the build (default go1.24.11,
+#                         the go.mod's Go; see docs/sysbox-builds.md)
+#   LAB BUILDS ONLY (never in a release; each one is named in the version and the
+#   package description, and the default version becomes <VERSION>+lab.<names>):
+#     --substitute SUB=REF  build REF of submodule SUB instead of its pin (a pin that
+#                           cannot be fetched). Repeatable.
+#     --patch SUB:FILE      apply FILE (git diff) inside submodule SUB. Repeatable.
 #
 # The version stamp goes into sysbox's VERSION file, which is what
 # `sysbox-runc --version` reports on a host (the install step checks it).
 # The package is made to depend on fuse3 instead of fuse: sysbox >= 0.7.1 calls
 # fusermount3. Idempotent: a rerun reuses the checkout and rewrites the same
-# outputs. The real build needs Docker with privileged containers and network
+# outputs. The pkgr build needs Docker with privileged containers and network
 # access (sysbox-pkgr builds inside a container); it is native-arch only.
 #
 # Tests only: BUILD_SYSBOX_TEST_BUILDER names a command run in place of the
@@ -40,6 +56,9 @@ out=./sysbox-build/out
 requires=()
 default_require="sysbox-fs:1302a6f:sysbox-fs openat2 fix"
 use_default=1
+builder=pkgr
+go_toolchain=go1.24.11
+sub_urls=() substitutes=() patches=()
 
 die() { echo "build-sysbox: ERROR: $1" >&2; exit "${2:-1}"; }
 log() { echo "build-sysbox: $*" >&2; }
@@ -55,11 +74,29 @@ while [ "$#" -gt 0 ]; do
     --arch) arch=${2:?--arch needs amd64 or arm64}; shift 2 ;;
     --work) work=${2:?--work needs a directory}; shift 2 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    --builder) builder=${2:?--builder needs pkgr or go}; shift 2 ;;
+    --submodule-url) sub_urls+=("${2:?--submodule-url needs SUB=URL}"); shift 2 ;;
+    --go-toolchain) go_toolchain=${2:?--go-toolchain needs a version}; shift 2 ;;
+    --substitute) substitutes+=("${2:?--substitute needs SUB=REF}"); shift 2 ;;
+    --patch) patches+=("${2:?--patch needs SUB:FILE}"); shift 2 ;;
+    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" 2 ;;
   esac
 done
 [ -n "$ref" ] || die "--ref is required: a commit or tag of $repo" 2
+case "$builder" in pkgr|go) ;; *) die "--builder $builder: use pkgr or go" 2 ;; esac
+lab=0
+[ "${#substitutes[@]}" -eq 0 ] && [ "${#patches[@]}" -eq 0 ] || lab=1
+if [ "$builder" = pkgr ] && { [ "$lab" = 1 ] || [ "${#sub_urls[@]}" -gt 0 ]; }; then
+  die "--substitute, --patch and --submodule-url need --builder go (the release build takes sysbox's pins as they are)" 2
+fi
+for p in "${patches[@]}"; do
+  f=${p#*:}
+  { [ "$f" != "$p" ] && [ -f "$f" ]; } || die "--patch $p: expected SUB:FILE with FILE a readable patch" 2
+done
+if [ "$lab" = 1 ] && [ -n "$version" ] && [[ "$version" != *+lab* ]]; then
+  die "--version $version: a build with --substitute or --patch is a lab build; its version must carry +lab" 2
+fi
 [ "$use_default" = 0 ] || requires=("$default_require" "${requires[@]}")
 if [ -z "$arch" ]; then
   case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
@@ -92,9 +129,71 @@ resolved=$(git -C "$work" rev-parse -q --verify "$ref^{commit}" 2>/dev/null || t
 [ -n "$resolved" ] && commit=$resolved
 [ -n "$commit" ] || die "$ref is not a commit or tag of $repo"
 git -C "$work" checkout -q --force --detach "$commit"
-git -C "$work" clean -qfdx
-git -C "$work" submodule sync -q --recursive
-git -C "$work" submodule update -q --init --recursive --force
+git -C "$work" clean -qffdx
+
+# The value of KEY in a list of KEY=VALUE (or KEY:VALUE) entries.
+lookup() {
+  local key=$1 sep=$2 e; shift 2
+  for e in "$@"; do [ "${e%%"$sep"*}" != "$key" ] || { echo "${e#*"$sep"}"; return 0; }; done
+  return 1
+}
+# A submodule URL from .gitmodules, resolved against its superproject's URL.
+resolve_url() {
+  local base=$1 url=$2
+  while [[ "$url" == ../* ]]; do base=${base%/*}; url=${url#../}; done
+  if [[ "$2" == ../* ]]; then echo "$base/$url"; else echo "$url"; fi
+}
+# Check out submodule PATH of SUPER (a directory) at its pin, or at the lab
+# substitution, from its .gitmodules URL or the --submodule-url mirror.
+checkout_sub() {
+  local super=$1 base=$2 path=$3 name=${3##*/} dir url want pin
+  dir="$super/$name"
+  pin=$(git -C "$super" ls-tree HEAD "$name" | awk '$2 == "commit" {print $3}')
+  [ -n "$pin" ] || die "$path is not a submodule of $repo at $ref"
+  url=$(lookup "$path" = "${sub_urls[@]}") \
+    || url=$(resolve_url "$base" "$(git -C "$super" config -f .gitmodules "submodule.$name.url")")
+  want=$pin
+  if sub=$(lookup "$path" = "${substitutes[@]}"); then want=$sub; fi
+  if [ ! -e "$dir/.git" ] || [ "$(git -C "$dir" rev-parse --show-toplevel 2>/dev/null)" != "$dir" ]; then
+    rm -rf "$dir"
+    git clone -q --no-checkout "$url" "$dir" || die "$path: cannot clone $url"
+  fi
+  git -C "$dir" remote set-url origin "$url"
+  if ! git -C "$dir" rev-parse -q --verify "$want^{commit}" >/dev/null; then
+    git -C "$dir" fetch -q --tags origin '+refs/heads/*:refs/remotes/origin/*' 2>/dev/null || true
+  fi
+  local c; c=$(git -C "$dir" rev-parse -q --verify "$want^{commit}") \
+    || die "$path: $want is not in $url$( [ "$want" = "$pin" ] && echo " (the pin of $ref; a lab build may --substitute $path=<ref>)")"
+  git -C "$dir" checkout -q --force --detach "$c"
+  git -C "$dir" clean -qffdx
+  if [ "$want" != "$pin" ]; then
+    log "LAB SUBSTITUTION: $path at ${c:0:12} instead of its pin ${pin:0:12}"
+  fi
+  echo "$url"
+}
+
+substituted=() patched=()
+if [ "$builder" = go ]; then
+  # Only what the binaries and the package are made of (not the test images
+  # or the k8s installers). sysbox-fs carries the FUSE library as its own
+  # submodule.
+  for sub in sysbox-runc sysbox-fs sysbox-ipc sysbox-libs sysbox-mgr sysbox-pkgr; do
+    u=$(checkout_sub "$work" "$repo" "$sub")
+    [ "$sub" != sysbox-fs ] || fs_url=$u
+  done
+  checkout_sub "$work/sysbox-fs" "$fs_url" sysbox-fs/bazil >/dev/null
+  for e in "${substitutes[@]}"; do substituted+=("${e%%=*}=$(git -C "$work/${e%%=*}" rev-parse --short=7 HEAD)"); done
+  for p in "${patches[@]}"; do
+    sub=${p%%:*} f=${p#*:}
+    [ -d "$work/$sub" ] || die "--patch $p: $sub is not a submodule this build checks out"
+    git -C "$work/$sub" apply "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" || die "--patch $p does not apply to $sub"
+    patched+=("$sub:$(basename "$f" .patch)")
+    log "LAB PATCH: $(basename "$f") applied to $sub"
+  done
+else
+  git -C "$work" submodule sync -q --recursive
+  git -C "$work" submodule update -q --init --recursive --force
+fi
 log "checked out $ref ($commit)"
 
 # --- 2. required fixes: ancestors of what the checkout pins -------------------
@@ -121,21 +220,116 @@ fi
 # --- 3. stamp the version, depend on fuse3 -------------------------------------
 [ -f "$work/VERSION" ] || die "$ref has no VERSION file: is $repo sysbox?"
 upstream=$(tr -d ' \n' < "$work/VERSION")
-[ -n "$version" ] || version="$upstream+containai.$date"
+# A lab build names every substitution and patch in its version
+# (0.7.0+lab.mgr-aaeff6c.oom-score-adj) and its description.
+lab_names="" lab_lines=()
+for e in "${substituted[@]}"; do
+  n=${e%%=*}; n=${n##*/}; n=${n#sysbox-}
+  lab_names+=".$n-${e#*=}"
+  lab_lines+=("substituted: ${e%%=*} at ${e#*=} instead of its pin")
+done
+for e in "${patched[@]}"; do
+  lab_names+=".${e#*:}"
+  lab_lines+=("lab patch: ${e#*:} (${e%%:*})")
+done
+if [ -z "$version" ]; then
+  if [ "$lab" = 1 ]; then version="$upstream+lab$lab_names"; else version="$upstream+containai.$date"; fi
+fi
 printf '%s\n' "$version" > "$work/VERSION"
 control="$work/sysbox-pkgr/deb/sysbox-ce/control"
 [ -f "$control" ] || die "$ref has no sysbox-pkgr/deb/sysbox-ce/control: the sysbox-pkgr submodule is missing"
 sed -i 's/^\(Depends:.*\)\bfuse\b/\1fuse3/' "$control"
 log "version $version (upstream $upstream), arch $arch"
 
-# --- 4. build with sysbox-pkgr (generic deb target) ---------------------------
+# --- 4. build ------------------------------------------------------------------
+# The go builder: the three static binaries with the flags of the upstream
+# Makefiles, then a .deb laid out as sysbox-pkgr's (its units, its sysctl and
+# modules-load files). Left where sysbox-pkgr leaves its .deb.
+build_go() {
+  local tool need=() gobin bin
+  for tool in go gcc pkg-config protoc dpkg-deb; do command -v "$tool" >/dev/null || need+=("$tool"); done
+  pkg-config --exists libseccomp 2>/dev/null || need+=("libseccomp-dev")
+  [ -f /usr/include/google/protobuf/timestamp.proto ] || [ -f /usr/local/include/google/protobuf/timestamp.proto ] || need+=("libprotobuf-dev")
+  [ "${#need[@]}" -eq 0 ] || die "the go builder needs: ${need[*]} (apt-get install golang gcc pkg-config protobuf-compiler libprotobuf-dev libseccomp-dev dpkg-dev)"
+  export GOTOOLCHAIN=$go_toolchain GOFLAGS=-buildvcs=false
+  gobin=$(go env GOPATH)/bin
+  if [ ! -x "$gobin/protoc-gen-go" ]; then
+    log "installing protoc-gen-go v1.5.4 (sysbox-ipc's gRPC code generator)"
+    GOBIN=$gobin go install github.com/golang/protobuf/protoc-gen-go@v1.5.4 >&2
+  fi
+  log "generating sysbox-ipc's gRPC code"
+  PATH=$gobin:$PATH make -C "$work/sysbox-ipc" sysbox-ipc >&2
+  # A module whose pin was substituted may need its requirements tidied
+  # against the other components (sysbox-mgr aaeff6c with v0.7.0's libs).
+  for e in "${substituted[@]}"; do
+    [ -f "$work/${e%%=*}/go.mod" ] || continue
+    log "LAB: go mod tidy in ${e%%=*} (substituted)"
+    (cd "$work/${e%%=*}" && go mod tidy >&2)
+  done
+  bin="$work/.lab-bin" && rm -rf "$bin" && mkdir -p "$bin"
+  commit_of() { git -C "$work/$1" rev-parse --short=8 HEAD; }
+  local lab_mark=""; [ "$lab" = 1 ] && lab_mark="+lab"
+  local ld="-X 'main.edition=CE' -X main.version=$version"
+  log "go build sysbox-runc ($GOTOOLCHAIN)"
+  (cd "$work/sysbox-runc" && CGO_ENABLED=1 go build -trimpath -tags "seccomp apparmor idmapped_mnt netgo osusergo" \
+    -ldflags "-extldflags -static $ld -X main.commitId=$(commit_of sysbox-runc)$lab_mark" -o "$bin/sysbox-runc" . >&2)
+  log "go build sysbox-fs"
+  (cd "$work/sysbox-fs" && CGO_ENABLED=1 go build -trimpath -tags "netgo osusergo" \
+    -ldflags "-extldflags -static $ld -X main.commitId=$(commit_of sysbox-fs)$lab_mark" -o "$bin/sysbox-fs" ./cmd/sysbox-fs >&2)
+  log "go build sysbox-mgr"
+  (cd "$work/sysbox-mgr" && CGO_ENABLED=1 go build -trimpath -tags "idmapped_mnt netgo osusergo" \
+    -ldflags "-extldflags -static $ld -X main.commitId=$(commit_of sysbox-mgr)$lab_mark" -o "$bin/sysbox-mgr" . >&2)
+
+  local root="$work/.lab-root" pkgr="$work/sysbox-pkgr" desc shown_repo=$repo
+  # A local path says nothing on another machine (and would change the bytes).
+  [[ "$repo" == *://* ]] || shown_repo=${repo##*/}
+  rm -rf "$root"
+  mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/lib/sysctl.d" "$root/lib/modules-load.d"
+  install -m 0755 "$bin"/sysbox-runc "$bin"/sysbox-fs "$bin"/sysbox-mgr "$root/usr/bin/"
+  install -m 0644 "$pkgr"/systemd/sysbox.service "$pkgr"/systemd/sysbox-mgr.service "$pkgr"/systemd/sysbox-fs.service "$root/lib/systemd/system/"
+  install -m 0644 "$pkgr/systemd/99-sysbox-sysctl.conf" "$root/lib/sysctl.d/"
+  install -m 0644 "$pkgr/systemd/50-sysbox-mod.conf" "$root/lib/modules-load.d/"
+  if [ "$lab" = 1 ]; then
+    desc="Sysbox CE $upstream, LAB BUILD (containai-infra): not an upstream release"
+  else
+    desc="Sysbox CE $upstream (containai-infra build, go builder)"
+  fi
+  {
+    echo "Package: sysbox-ce"
+    echo "Version: $version.linux"
+    echo "Architecture: $arch"
+    echo "Maintainer: containai-infra <sysbox-builds@containai.invalid>"
+    echo "Pre-Depends: jq"
+    # fuse3: this sysbox-fs execs fusermount3. kmod: sysbox-mgr's preflight needs modprobe.
+    echo "Depends: jq, fuse3, lsb-release, rsync, iptables, kmod"
+    echo "Section: admin"
+    echo "Priority: optional"
+    echo "Homepage: https://github.com/nestybox/sysbox"
+    echo "Description: $desc"
+    echo " Built by containai-infra scripts/build-sysbox.sh --builder go from ${shown_repo:-$repo}"
+    echo " at $ref ($commit)."
+    for l in "${lab_lines[@]}"; do echo " $l"; done
+  } > "$root/DEBIAN/control"
+  # The same bytes for the same inputs, so stacks can pin the sha256.
+  chmod -R go-w "$root"
+  find "$root" -exec touch -h -d @0 {} +
+  mkdir -p "$pkgr/deb/build/$arch/generic"
+  SOURCE_DATE_EPOCH=0 dpkg-deb --root-owner-group -Zgzip --build "$root" \
+    "$pkgr/deb/build/$arch/generic/sysbox-ce_$version.linux_$arch.deb" >/dev/null
+  rm -rf "$root" "$bin"
+}
+
+# (pkgr: sysbox-pkgr's generic deb target)
 rm -rf "$work/sysbox-pkgr/deb/build"
-if [ -n "${BUILD_SYSBOX_TEST_BUILDER:-}" ]; then
+native=$(case "$(uname -m)" in x86_64) echo amd64 ;; aarch64) echo arm64 ;; esac)
+if [ "$builder" = go ]; then
+  [ "$arch" = "$native" ] || die "the go builder builds for this machine's arch only; build $arch on an $arch machine"
+  build_go
+elif [ -n "${BUILD_SYSBOX_TEST_BUILDER:-}" ]; then
   log "TEST BUILDER instead of sysbox-pkgr: $BUILD_SYSBOX_TEST_BUILDER"
   (cd "$work" && ARCH=$arch VERSION=$version bash -c "$BUILD_SYSBOX_TEST_BUILDER")
 else
-  [ "$arch" = "$(case "$(uname -m)" in x86_64) echo amd64 ;; aarch64) echo arm64 ;; esac)" ] \
-    || die "sysbox-pkgr builds for this machine's arch only; build $arch on an $arch machine"
+  [ "$arch" = "$native" ] || die "sysbox-pkgr builds for this machine's arch only; build $arch on an $arch machine"
   ln -sfn ../ "$work/sysbox-pkgr/sources/sysbox"
   make -C "$work/sysbox-pkgr/deb" generic EDITION=ce >&2
 fi

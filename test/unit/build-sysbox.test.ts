@@ -128,5 +128,30 @@ describe("scripts/build-sysbox.sh (throwaway repositories, test builder)", () =>
         assert.match(build([]).out, /--ref is required/);
         assert.match(build(["--ref", "v1", "--arch", "riscv64"]).out, /sysbox builds amd64 and arm64 only/);
         assert.match(build(["--ref", "v1", "--version", "latest"]).out, /is not a version like 0\.7\.1/);
+        assert.match(build(["--ref", "v1", "--builder", "docker"]).out, /--builder docker: use pkgr or go/);
+    });
+
+    it("lab substitutions and patches: go builder only, and never under a release-looking version", () => {
+        const patch = path.join(tmp, "x.patch");
+        fs.writeFileSync(patch, "");
+        // The release path (sysbox-pkgr) takes sysbox's pins as they are.
+        for (const extra of [["--substitute", "sysbox-mgr=aaeff6c"], ["--patch", `sysbox-runc:${patch}`], ["--submodule-url", "sysbox-fs=/m"]]) {
+            const r = build(["--ref", "v1", ...extra, ...dirs("lab-refused")]);
+            assert.equal(r.code, 2, r.out);
+            assert.match(r.out, /need --builder go \(the release build takes sysbox's pins as they are\)/);
+        }
+        const v = build(["--ref", "v1", "--builder", "go", "--substitute", "sysbox-mgr=aaeff6c", "--version", "0.7.0+containai.1", ...dirs("lab-refused")]);
+        assert.equal(v.code, 2, v.out);
+        assert.match(v.out, /a lab build; its version must carry \+lab/);
+        const p = build(["--ref", "v1", "--builder", "go", "--patch", "sysbox-runc:/nonexistent.patch", ...dirs("lab-refused")]);
+        assert.equal(p.code, 2, p.out);
+        assert.match(p.out, /--patch sysbox-runc:\/nonexistent\.patch: expected SUB:FILE with FILE a readable patch/);
+        assert.equal(fs.existsSync(path.join(tmp, "lab-refused")), false, "nothing written");
+    });
+
+    it("the release workflow passes no lab option to the script", () => {
+        const wf = fs.readFileSync(path.join(projectRoot(), "test", "snapshots", "build-sysbox.yml"), "utf8");
+        assert.match(wf, /scripts\/build-sysbox\.sh --ref/);
+        assert.doesNotMatch(wf, /--substitute|--patch|--submodule-url|--builder go/);
     });
 });
