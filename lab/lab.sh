@@ -7,6 +7,9 @@
 #   lab/lab.sh sysbox-double   build the sysbox-ce TEST DOUBLE .deb and serve it
 #   lab/lab.sh agent-image     build the lab AGENT image (v1, v2) as `docker save`
 #                              archives served beside the double (agent-images/)
+#   lab/lab.sh sysbox-lab [T]  build (once) and serve LAB BUILDS of real sysbox: T = v0.7.0
+#                              (default) and/or v0.6.7 (negative control); prints the .debs
+#   lab/lab.sh dind-images     agent images WITH Docker inside (bookworm, sid) and tiny.tar
 #   lab/lab.sh s3              start the lab's S3-compatible state store (MinIO, built from its
 #                              Go module) and its bucket; prints env lines for an s3:// backend
 #   lab/lab.sh up [N]          start lab hosts 1..N (default 1), wait for sshd
@@ -25,7 +28,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${CONTAINAI_CACHE:-$HOME/.cache/containai-infra}
 lab="$cache/lab"
-IMAGE=${LAB_IMAGE:-containai-lab-host:bookworm-v1}
+IMAGE=${LAB_IMAGE:-containai-lab-host:bookworm-v2}
 PREFIX=containai-lab-
 PORT_BASE=${LAB_PORT_BASE:-2220}
 DOUBLE_PORT=${LAB_DOUBLE_PORT:-8765}
@@ -89,7 +92,12 @@ COPY ssh_host_ed25519_key ssh_host_ed25519_key.pub /etc/ssh/
 RUN chmod 700 /root/.ssh && chmod 600 /root/.ssh/authorized_keys /etc/ssh/ssh_host_ed25519_key \
  && rm -f /etc/ssh/ssh_host_rsa_key* /etc/ssh/ssh_host_ecdsa_key* \
  && printf 'HostKey /etc/ssh/ssh_host_ed25519_key\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n' > /etc/ssh/sshd_config.d/lab.conf \
- && systemctl enable ssh && echo containai-lab > /etc/hostname
+ && systemctl enable ssh && echo containai-lab > /etc/hostname \
+ && printf '%s\n' '[Unit]' 'Description=containai-infra lab: /sys read-write for sysbox (docker mounts it read-only)' \
+      'DefaultDependencies=no' 'After=sysinit.target' 'Before=sysbox-mgr.service sysbox-fs.service sysbox.service' \
+      '[Service]' 'Type=oneshot' 'RemainAfterExit=yes' 'ExecStart=/bin/mount -o remount,rw /sys' \
+      '[Install]' 'WantedBy=multi-user.target' > /etc/systemd/system/containai-lab-sys-rw.service \
+ && systemctl enable containai-lab-sys-rw.service
 STOPSIGNAL SIGRTMIN+3
 CMD ["/sbin/init"]
 DOCKERFILE
@@ -101,6 +109,11 @@ port_of() { echo $((PORT_BASE + $1)); }
 
 start_host() {
   local i=$1 name="$PREFIX$1" port; port=$(port_of "$1")
+  if docker inspect "$name" >/dev/null 2>&1 && [ "$(docker inspect -f '{{.Config.Image}}' "$name")" != "$IMAGE" ]; then
+    # Made from an older lab image (other flags, e.g. none for real sysbox).
+    log "lab host $i runs $(docker inspect -f '{{.Config.Image}}' "$name"), not $IMAGE: recreating it (bare)"
+    docker rm -fv "$name" >/dev/null
+  fi
   if docker inspect "$name" >/dev/null 2>&1; then
     [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || docker start "$name" >/dev/null
   else
@@ -108,10 +121,20 @@ start_host() {
     # one would make parallel hosts contend for its lock.
     mkdir -p "$lab/apt-archives/host-$i/partial"
     # Flags measured in shared/notes/lab-facts.md: --privileged fails on these VMs.
+    # What real sysbox needs in a lab host (shared/notes/sysbox-real.md): the
+    # FUSE device (sysbox-fs), docker's masked /proc paths unmasked (a procfs
+    # in a user namespace), /sys read-write (the image's containai-lab-sys-rw
+    # unit), and sysbox's and the daemons' data on volumes, not the overlay
+    # root (sysbox-runc ID-maps the image layers; an overlay data-root is vfs
+    # whose lowerdirs are paths of this machine), workspaces too (a bind
+    # mount from overlayfs is not ID-mapped: the agent could not write its
+    # workspace). Anonymous volumes: removed with the host.
     docker run -d --name "$name" --hostname "containai-lab-$i" \
       --cap-add ALL --cap-drop SYS_RESOURCE \
       --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
       --device-cgroup-rule 'a *:* rwm' --cgroupns=host \
+      --device /dev/fuse --security-opt systempaths=unconfined \
+      -v /var/lib/sysbox -v /var/lib/containai-docker -v /var/lib/docker -v /var/lib/containai \
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
       -v "$lab/apt-archives/host-$i:/var/cache/apt/archives" \
       -p "127.0.0.1:$port:22" "$IMAGE" >/dev/null
@@ -177,7 +200,7 @@ up() {
 
 reset() {
   local i=${1:?host index}
-  docker rm -f "$PREFIX$i" >/dev/null 2>&1 || true
+  docker rm -fv "$PREFIX$i" >/dev/null 2>&1 || true
   up_one "$i"
 }
 
@@ -186,7 +209,7 @@ up_one() { image; known_hosts "$KNOWN_MAX"; start_host "$1"; wait_ssh "$1"; }
 down() {
   local ids; ids=$(docker ps -aq --filter "name=^$PREFIX" 2>/dev/null || true)
   # shellcheck disable=SC2086 # one id per word
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  [ -z "$ids" ] || docker rm -fv $ids >/dev/null
   if [ -f "$lab/double-http.pid" ]; then kill "$(cat "$lab/double-http.pid")" 2>/dev/null || true; rm -f "$lab/double-http.pid"; fi
   if [ -f "$lab/minio.pid" ]; then kill "$(cat "$lab/minio.pid")" 2>/dev/null || true; rm -f "$lab/minio.pid"; fi
 }
@@ -274,6 +297,89 @@ DOCKERFILE
   echo "$dir"
 }
 
+# LAB BUILDS of real sysbox (lab/sysbox-lab/build.sh: the release pipeline's
+# scripts/build-sysbox.sh, go builder, sources from ../shared/vendor/sysbox),
+# served beside the double under lab-builds/. v0.7.0 is what the lab runs;
+# v0.6.7 is the negative control (no openat2 fix). Prints one .deb path per tag.
+sysbox_lab() {
+  engine
+  local served="$lab/sysbox-double/lab-builds" tag deb
+  mkdir -p "$served"
+  for tag in "${@:-v0.7.0}"; do
+    deb=$("$here/sysbox-lab/build.sh" "$tag" "$lab/sysbox-lab/$tag")
+    if ! cmp -s "$deb" "$served/$(basename "$deb")"; then
+      cp "$deb" "$served/.$(basename "$deb")" && mv "$served/.$(basename "$deb")" "$served/$(basename "$deb")"
+      (cd "$served" && sha256sum "$(basename "$deb")" > "$(basename "$deb").sha256")
+    fi
+    echo "$served/$(basename "$deb")"
+  done
+  serve >/dev/null
+}
+
+# Agent images WITH Docker inside, for real sysbox (Docker-in-Docker):
+#   dind-bookworm  the lab agent image plus bookworm's docker.io (runc 1.1.x)
+#   dind-sid       bookworm with sid's docker.io 28.5.2 and runc 1.3.x, the
+#                  combination of upstream sysbox#973 (the openat2 case)
+# and tiny.tar, a `docker import` rootfs of busybox-static for nested runs
+# (inside agents: no registry). Served under agent-images/ with sha256 files.
+dind_images() {
+  agent_image >/dev/null
+  local dir="$lab/sysbox-double/agent-images" ctx self root
+  self=$(sed -n '/^dind_images() {/,/^}/p' "$here/lab.sh" | sha256sum | cut -c1-16)
+  if [ "$(cat "$dir/.dind-src" 2>/dev/null)" = "$self" ] && [ -f "$dir/tiny.tar.sha256" ]; then echo "$dir"; return 0; fi
+  ctx=$(mktemp -d)
+  # Docker's systemd unit is enabled by the package; the inner daemon uses
+  # the packaged defaults (overlay2 on the agent's /var/lib/docker volume).
+  local agent_setup='useradd -m -u 1000 -s /bin/bash -G docker agent \
+ && echo "agent ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/agent && chmod 0440 /etc/sudoers.d/agent \
+ && rm -f /etc/ssh/ssh_host_* && systemctl enable ssh docker'
+  cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $AGENT_IMAGE:base
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null \
+ && rm -rf /var/lib/apt/lists/* && $agent_setup \
+ && echo 'containai-lab-agent dind-bookworm' > /etc/containai-lab-agent
+LABEL org.opencontainers.image.description="containai-infra LAB agent image: systemd, sshd, user agent, bookworm docker.io"
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:dind-bookworm" "$ctx" >/dev/null
+  # Docker, containerd and runc from sid (apt-pinned: nothing else is taken
+  # from sid but what they need, libc6 among it). systemd stays bookworm's:
+  # sid's systemd (>= 258) refuses cgroup v1, which this lab kernel's hosts
+  # mount. The lab's Debian mirror serves sid's Release past its Valid-Until.
+  cat > "$ctx/Dockerfile" <<DOCKERFILE
+FROM $AGENT_IMAGE:base
+RUN echo 'deb http://deb.debian.org/debian sid main' > /etc/apt/sources.list.d/sid.list \
+ && printf 'Package: *\nPin: release n=sid\nPin-Priority: 100\n' > /etc/apt/preferences.d/sid \
+ && apt-get -o Acquire::Check-Valid-Until=false update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t sid docker.io docker-cli >/dev/null \
+ && rm -rf /var/lib/apt/lists/* && $agent_setup \
+ && echo 'containai-lab-agent dind-sid' > /etc/containai-lab-agent
+LABEL org.opencontainers.image.description="containai-infra LAB agent image: bookworm systemd, sid docker.io 28.5.2 and runc 1.3.x"
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:dind-sid" "$ctx" >/dev/null
+  # tiny: busybox-static from Debian, as a rootfs tarball for `docker import`.
+  (cd "$ctx" && apt-get download -qq busybox-static >/dev/null 2>&1) || die "cannot download busybox-static"
+  mkdir -p "$ctx/tiny" && dpkg-deb -x "$ctx"/busybox-static_*.deb "$ctx/bb"
+  mkdir -p "$ctx/tiny/bin" "$ctx/tiny/tmp" "$ctx/tiny/proc" "$ctx/tiny/sys" "$ctx/tiny/dev" "$ctx/tiny/etc" "$ctx/tiny/www"
+  cp "$ctx/bb/bin/busybox" "$ctx/tiny/bin/busybox"
+  for a in sh cat echo ls id httpd sleep wget true; do ln -s busybox "$ctx/tiny/bin/$a"; done
+  echo 'tiny-www-ok' > "$ctx/tiny/www/index.html"
+  find "$ctx/tiny" -exec touch -h -d @0 {} +
+  tar --sort=name --owner=0 --group=0 --numeric-owner -C "$ctx/tiny" -cf "$dir/tiny.tar" .
+  (cd "$dir" && sha256sum tiny.tar > tiny.tar.sha256)
+  for v in dind-bookworm dind-sid; do
+    docker save -o "$dir/.${AGENT_IMAGE}_$v.tar" "$AGENT_IMAGE:$v"
+    mv "$dir/.${AGENT_IMAGE}_$v.tar" "$dir/${AGENT_IMAGE}_$v.tar"
+    (cd "$dir" && sha256sum "${AGENT_IMAGE}_$v.tar" > "${AGENT_IMAGE}_$v.tar.sha256")
+  done
+  rm -rf "$ctx"
+  echo "$self" > "$dir/.dind-src"
+  echo "$dir"
+}
+
 # The lab's team-state store: MinIO (a well-known S3-compatible server) on
 # 127.0.0.1:$S3_PORT with lab-only credentials, data under the lab cache.
 S3_PORT=${LAB_S3_PORT:-9000}
@@ -320,6 +426,8 @@ case "$cmd" in
   image) image ;;
   sysbox-double) sysbox_double "$@" ;;
   agent-image) agent_image ;;
+  sysbox-lab) sysbox_lab "$@" ;;
+  dind-images) dind_images ;;
   s3) s3 ;;
   serve) serve ;;
   up) up "${1:-1}" ;;
@@ -329,5 +437,5 @@ case "$cmd" in
   clean) clean ;;
   ssh) hostssh "$@" ;;
   info) info ;;
-  *) sed -n '2,19p' "$0"; exit 2 ;;
+  *) sed -n '2,23p' "$0"; exit 2 ;;
 esac

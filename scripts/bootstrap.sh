@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-deps.sh apt docker.io debootstrap shellcheck jq openssh-client iptables curl python3 golang-go util-linux git
+# The lab build of real sysbox (scripts/build-sysbox.sh --builder go).
+bash scripts/install-deps.sh apt gcc make pkg-config protobuf-compiler libprotobuf-dev libseccomp-dev
 bash scripts/install-deps.sh npm
 bash scripts/toolchain.sh >/dev/null

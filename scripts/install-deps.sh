@@ -15,6 +15,7 @@ command_of() {
     docker.io) echo dockerd ;;
     openssh-client) echo ssh-keygen ;;
     util-linux) echo flock ;;
+    protobuf-compiler) echo protoc ;;
     *) echo "$1" ;;
   esac
 }
@@ -30,7 +31,11 @@ case "${1:-}" in
     shift
     need=()
     for p in "$@"; do
-      command -v "$(command_of "$p")" >/dev/null 2>&1 || need+=("$p")
+      case "$p" in
+        # Libraries and headers have no command: ask dpkg.
+        *-dev) dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p") ;;
+        *) command -v "$(command_of "$p")" >/dev/null 2>&1 || need+=("$p") ;;
+      esac
     done
     if [ "${#need[@]}" -gt 0 ]; then
       echo "install-deps: apt-get install ${need[*]}" >&2

@@ -78,6 +78,27 @@ export function labConfig(i: number, extra: Record<string, unknown> = {}, versio
 }
 
 /**
+ * The `containai:sysbox` block that installs a LAB BUILD of real sysbox
+ * (lab/sysbox-lab: v0.7.0, or v0.6.7 the negative control) through the
+ * program's custom-release path, pinned by the .deb's sha256.
+ */
+export function labSysbox(tag: "v0.7.0" | "v0.6.7"): { version: string; config: Record<string, unknown> } {
+    const deb = lab("sysbox-lab", tag).split("\n").pop() as string;
+    const m = /sysbox-ce_(.+)\.linux_amd64\.deb$/.exec(deb);
+    if (!m) throw new Error(`unexpected lab build name: ${deb}`);
+    const gw = lab("serve").replace(/\/$/, "");
+    const sha = fs.readFileSync(`${deb}.sha256`, "utf8").split(/\s+/)[0];
+    return {
+        version: m[1],
+        config: {
+            source: "custom",
+            custom: { urlTemplate: `${gw}/lab-builds/sysbox-ce_{version}.linux_{arch}.deb`, version: m[1], sha256: { amd64: sha }, fallbackToUpstream: false },
+            ...(tag === "v0.6.7" ? { allowUnfixedOpenat2: true } : {}),
+        },
+    };
+}
+
+/**
  * A throwaway stack with its own backend, PULUMI_HOME and project directory.
  * The project directory is a temp dir holding a copy of Pulumi.yaml whose
  * `main` points at the compiled program: `pulumi stack init` writes the stack

@@ -1,0 +1,201 @@
+// End-to-end with REAL sysbox: a LAB BUILD of sysbox-ce (lab/sysbox-lab:
+// built from the upstream sources by scripts/build-sysbox.sh's go builder,
+// with the pins that cannot be fetched here substituted and two lab patches;
+// all named in its version) installed by the program's own custom-release
+// path on lab host 4, agents created by the real engine, reached with the real
+// OpenSSH client through the generated SSH config.
+//
+// What runs for real here: sysbox-runc (user namespace, ID-mapped mounts),
+// sysbox-mgr and sysbox-fs (FUSE), systemd as PID 1 inside agents, the inner
+// dockerd (bookworm's docker.io, and sid's docker.io 28.5.2 with runc 1.3.x),
+// nested containers. The negative control (a v0.6.7 lab build) shows the
+// openat2 test can fail, with the seed's error text.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labSysbox, Result, Stack } from "./harness";
+import { describe, it, before, after } from "mocha";
+
+describe("lab e2e: real sysbox (host 4)", () => {
+    const H = 4;
+    const D = "docker -H unix:///var/run/containai-docker.sock";
+    const STACK = "e2e-sysbox";
+    // The kernel-fs mount units this lab kernel cannot provide (no configfs,
+    // debugfs and tracefs are not virtualised by sysbox): the only failed units
+    // an agent may have. Any other failed unit fails the boot test.
+    const KERNEL_FS_UNITS = ["sys-kernel-config.mount", "sys-kernel-debug.mount", "sys-kernel-tracing.mount"];
+    // The seed's error (runc >= 1.3.3 under sysbox without sysbox-fs 1302a6f).
+    const OPENAT2_ERROR = /unsafe procfs detected: openat2 \/proc\/\.\/sys\/net\/ipv4\/ip_unprivileged_port_start: invalid cross-device link/;
+    let stack: Stack;
+    let sshDir: string;
+    let gw: string;
+    let sysbox: { version: string; config: Record<string, unknown> };
+    const pub = fs.readFileSync(path.join(LAB_DIR, "id_ed25519.pub"), "utf8").trim();
+    const images = path.join(DOUBLE_DIR, "agent-images");
+    const archive = (v: string): { url: string; sha256: string } => ({
+        url: `${gw}/agent-images/containai-lab-agent_${v}.tar`,
+        sha256: fs.readFileSync(path.join(images, `containai-lab-agent_${v}.tar.sha256`), "utf8").split(/\s+/)[0],
+    });
+    const agent = (name: string, v: string): Record<string, unknown> => ({
+        name, image: `containai-lab-agent:${v}`, imageArchive: archive(v), memory: "1g", authorizedKeys: [pub],
+    });
+    const config = (): Record<string, unknown> => ({
+        ...labConfig(H, {
+            "containai:agents": [agent("deb", "dind-bookworm"), agent("sid", "dind-sid")],
+            "containai:operator": { sshConfig: true, sshDir },
+        }),
+        "containai:sysbox": sysbox.config,
+    });
+    const alias = (name: string): string => `${STACK}-${name}`;
+
+    function ssh(name: string, cmd: string, input?: Buffer): Result {
+        const r = spawnSync("ssh", ["-F", path.join(sshDir, "config"), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", alias(name), cmd],
+            { encoding: "utf8", timeout: 300_000, input });
+        return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+    }
+    function sshOk(name: string, cmd: string, input?: Buffer): string {
+        const r = ssh(name, cmd, input);
+        assert.equal(r.code, 0, `ssh ${alias(name)} ${cmd}: ${r.out}`);
+        return r.out.trim();
+    }
+    const inspect = (name: string, fmt: string): string => hostOk(H, `${D} inspect -f '${fmt}' ${name}`);
+    /** The agent's systemd has finished booting: its state and its failed units. */
+    function booted(name: string): { state: string; failed: string[] } {
+        const state = ssh(name, "timeout 120 systemctl is-system-running --wait").out.trim().split("\n").pop() as string;
+        const failed = sshOk(name, "systemctl list-units --failed --plain --no-legend | awk '{print $1}'").split("\n").filter(Boolean).sort();
+        return { state, failed };
+    }
+    /** Nested containers work in the agent: a run, a published port, a build. */
+    function dockerInDocker(name: string): void {
+        sshOk(name, "docker image inspect tiny >/dev/null 2>&1 || docker import - tiny", fs.readFileSync(path.join(images, "tiny.tar")));
+        assert.equal(sshOk(name, "docker run --rm tiny echo nested-ok"), "nested-ok");
+        sshOk(name, "docker rm -f web >/dev/null 2>&1; docker run -d --name web -p 127.0.0.1:8080:80 tiny httpd -f -p 80 -h /www >/dev/null");
+        assert.equal(sshOk(name, "for _ in $(seq 1 20); do docker run --rm --network host tiny wget -qO- http://127.0.0.1:8080/ 2>/dev/null && exit 0; sleep 0.5; done; exit 1"),
+            "tiny-www-ok");
+        sshOk(name, "docker rm -f web >/dev/null");
+        sshOk(name, "d=$(mktemp -d) && printf 'FROM tiny\\nRUN echo built-inside > /built.txt\\nCMD [\"cat\", \"/built.txt\"]\\n' > $d/Dockerfile " +
+            "&& DOCKER_BUILDKIT=0 docker build -q -t built $d >/dev/null && rm -rf $d");
+        assert.equal(sshOk(name, "docker run --rm built"), "built-inside");
+    }
+
+    before(() => {
+        ensureLab(H);
+        lab("reset", String(H));
+        lab("dind-images");
+        gw = lab("serve").replace(/\/$/, "");
+        sysbox = labSysbox("v0.7.0");
+        sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-ssh-"));
+        fs.writeFileSync(path.join(sshDir, "config"), "# operator's own settings\n", { mode: 0o600 });
+        stack = new Stack(STACK, config());
+    });
+    after(() => {
+        stack?.cleanup();
+        if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
+    });
+
+    it("S1. up installs the LAB BUILD through the custom-release path; the daemon runs it by default", () => {
+        assert.match(sysbox.version, /^0\.7\.0\+lab\.[a-z0-9.-]+$/);
+        const r = stack.up();
+        assert.equal(r.code, 0, r.out);
+        const out = stack.pulumi("stack", "output", "sysboxVersion");
+        assert.equal(out.out.trim(), sysbox.version);
+        const v = hostOk(H, "sysbox-runc --version");
+        assert.match(v, /edition:\s+CE/);
+        assert.match(v, new RegExp(`version:\\s+${sysbox.version.replace(/[.+]/g, "\\$&")}`));
+        assert.doesNotMatch(v, /TEST DOUBLE/);
+        assert.equal(hostOk(H, "systemctl is-active sysbox sysbox-mgr sysbox-fs"), "active\nactive\nactive");
+        assert.match(hostOk(H, `${D} info --format '{{.DefaultRuntime}} {{.Driver}}'`), /^sysbox-runc overlay2$/);
+    });
+
+    it("S2. agents boot under real sysbox: a user namespace, systemd up (only the kernel-fs units this kernel lacks failed), sshd and inner dockerd active", () => {
+        for (const name of ["deb", "sid"]) {
+            const { state, failed } = booted(name);
+            assert.match(state, /^(running|degraded)$/, `${name}: systemd ${state}`);
+            for (const u of failed) assert.ok(KERNEL_FS_UNITS.includes(u), `${name}: unexpected failed unit ${u} (failed: ${failed.join(", ")})`);
+            assert.equal(sshOk(name, "systemctl is-active ssh docker"), "active\nactive");
+            // Root inside is not root outside: sysbox's user namespace (the double had none).
+            const map = sshOk(name, "cat /proc/self/uid_map").trim().split(/\s+/).map(Number);
+            assert.equal(map[0], 0);
+            assert.notEqual(map[1], 0, `uid 0 inside maps to host uid ${map[1]}`);
+            // procfs virtualised by sysbox-fs.
+            assert.match(sshOk(name, "grep -c sysboxfs /proc/self/mountinfo"), /^[1-9]\d*$/);
+        }
+        assert.match(sshOk("deb", "runc --version | head -1"), /runc version 1\.1\./);
+        assert.match(sshOk("sid", "runc --version | head -1"), /runc version 1\.3\./);
+        assert.match(sshOk("sid", "docker version --format '{{.Server.Version}}'"), /^28\.5\.2/);
+    });
+
+    it("S3. Docker-in-Docker: a nested run, a published port and a build inside each agent (no registry)", () => {
+        dockerInDocker("deb");
+        dockerInDocker("sid");
+        assert.equal(sshOk("deb", "docker info --format '{{.Driver}}'"), "overlay2");
+    });
+
+    it("S4. the openat2 case: runc 1.3.x inside (sid) runs a nested container that reads ip_unprivileged_port_start", () => {
+        assert.equal(sshOk("sid", "docker run --rm tiny cat /proc/sys/net/ipv4/ip_unprivileged_port_start"), "0");
+        assert.equal(sshOk("sid", "docker run --rm --network none tiny echo nested-none-ok"), "nested-none-ok");
+    });
+
+    it("S5. files the agent writes in its workspace: the owner the host sees", () => {
+        sshOk("deb", "echo from-agent > ~/workspace/owner.txt");
+        const ws = hostOk(H, `${D} inspect -f '{{range .Mounts}}{{if eq .Destination "/home/agent/workspace"}}{{.Source}}{{end}}{{end}}' deb`);
+        assert.ok(ws, "workspace mount not found");
+        assert.equal(hostOk(H, `stat -c '%u:%g' ${ws}/owner.txt`), "1000:1000");
+        assert.equal(hostOk(H, `cat ${ws}/owner.txt`), "from-agent");
+    });
+
+    it("S6. the audit is clean under real sysbox: preview --refresh --expect-no-changes", () => {
+        const p = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(p.code, 0, p.out);
+    });
+
+    it("S7. inner Docker data survives a re-creation of the agent (removed by hand, up --refresh)", () => {
+        sshOk("deb", "docker rm -f keep >/dev/null 2>&1; docker create --name keep tiny echo kept >/dev/null");
+        const id = inspect("deb", "{{.Id}}");
+        hostOk(H, `${D} rm -f deb >/dev/null`);
+        const u = stack.up("--refresh");
+        assert.equal(u.code, 0, u.out);
+        assert.notEqual(inspect("deb", "{{.Id}}"), id, "the agent was not re-created");
+        booted("deb");
+        assert.equal(sshOk("deb", "docker image inspect -f ok tiny built"), "ok\nok");
+        assert.equal(sshOk("deb", "docker start -a keep"), "kept");
+        assert.equal(sshOk("deb", "cat ~/workspace/owner.txt"), "from-agent");
+    });
+
+    it("S8. negative control: a v0.6.7 LAB BUILD (no openat2 fix) fails the same nested run with the seed's error; 0.7.0 fixes it again", () => {
+        const fixed = sysbox;
+        sysbox = labSysbox("v0.6.7");
+        assert.match(sysbox.version, /^0\.6\.7\+lab\./);
+        stack.setConfig(config());
+        try {
+            const u = stack.up();
+            assert.equal(u.code, 0, u.out);
+            assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.6\.7\+lab/);
+            booted("sid");
+            // runc 1.1 (bookworm) still works on 0.6.7; runc 1.3.x (sid) does not.
+            assert.equal(sshOk("deb", "docker run --rm tiny echo nested-ok"), "nested-ok");
+            const bad = ssh("sid", "docker run --rm tiny cat /proc/sys/net/ipv4/ip_unprivileged_port_start");
+            assert.notEqual(bad.code, 0, `the nested run passed on sysbox 0.6.7: ${bad.out}`);
+            assert.match(bad.out, OPENAT2_ERROR);
+        } finally {
+            sysbox = fixed;
+            stack.setConfig(config());
+        }
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.0\+lab/);
+        booted("sid");
+        // The agents came back with their data.
+        assert.equal(sshOk("sid", "docker run --rm tiny cat /proc/sys/net/ipv4/ip_unprivileged_port_start"), "0");
+    });
+
+    it("S9. destroy removes the agents and keeps their volumes", () => {
+        const d = stack.destroy();
+        assert.equal(d.code, 0, d.out);
+        assert.equal(hostOk(H, "ls /var/lib/containai-docker/containers | wc -l"), "0", "no container left");
+        assert.equal(hostOk(H, "ls /var/lib/containai-docker/volumes | grep -c '^containai-'"), "4", "four agent volumes kept");
+        assert.equal(hostOk(H, "cat /var/lib/containai/workspaces/deb/owner.txt"), "from-agent");
+    });
+});
