@@ -229,7 +229,7 @@ gateway_ip() {
 
 sysbox_double() {
   engine
-  local version=${1:-0.7.1}
+  local version=${1:-0.7.1+testdouble}
   "$here/sysbox-double/build.sh" "$version" "$lab/sysbox-double" >&2
   serve
 }

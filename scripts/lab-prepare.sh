@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 bash scripts/build.sh
 bash lab/lab.sh hosts "${@:-1}"
-bash lab/lab.sh sysbox-double 0.7.1 >/dev/null
+bash lab/lab.sh sysbox-double 0.7.1+testdouble >/dev/null
 bash lab/lab.sh agent-image >/dev/null
 # Real sysbox: the lab builds (v0.7.0, and v0.6.7 the negative control) and
 # agent images with Docker inside. Built once, cached under the lab cache.

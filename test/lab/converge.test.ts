@@ -33,7 +33,7 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         const r = stack.up();
         assert.equal(r.code, 0, r.out);
         assert.equal(hostOk(H, "systemctl is-active sysbox.service containai-docker.service | sort -u"), "active");
-        assert.equal(hostOk(H, "sysbox-runc --version | awk -F: '/version/ {gsub(/[ \\t]/,\"\",$2); print $2}'"), "0.7.1");
+        assert.equal(hostOk(H, "sysbox-runc --version | awk -F: '/version/ {gsub(/[ \\t]/,\"\",$2); print $2}'"), "0.7.1+testdouble");
         assert.equal(hostOk(H, dockerB(SOCK, "info --format '{{.DefaultRuntime}} {{.DockerRootDir}}'")),
             "sysbox-runc /var/lib/containai-docker");
         assert.equal(hostOk(H, "docker context inspect -f '{{.Endpoints.docker.Host}}' containai-docker"), `unix://${SOCK}`);
@@ -96,8 +96,8 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
     it("3d. hand-changed sysbox version: reported and put back to the pin", () => {
         // Another version's sysbox-runc over the pinned one (as a manual dpkg -i would).
         const gw = lab("serve");
-        lab("sysbox-double", "0.7.2");
-        hostOk(H, `curl -fsS -o /tmp/other.deb ${gw}/sysbox-ce_0.7.2.linux_amd64.deb && dpkg-deb -x /tmp/other.deb /tmp/other && install -m755 /tmp/other/usr/bin/sysbox-runc /usr/bin/sysbox-runc`);
+        lab("sysbox-double", "0.7.2+testdouble");
+        hostOk(H, `curl -fsS -o /tmp/other.deb ${gw}/sysbox-ce_0.7.2+testdouble.linux_amd64.deb && dpkg-deb -x /tmp/other.deb /tmp/other && install -m755 /tmp/other/usr/bin/sysbox-runc /usr/bin/sysbox-runc`);
         assert.match(hostOk(H, "sysbox-runc --version"), /0\.7\.2/);
         stack.driftReportedThenRestored(/host-sysbox-install/);
         assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.1/);
@@ -194,10 +194,10 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         hostOk(H, `tar -chf - $(ldd /usr/bin/sleep | grep -o '/[^ ]*') /usr/bin/sleep 2>/dev/null | ${dockerB(SOCK, "import - e2e-sleeper")} >/dev/null`);
         hostOk(H, `${dockerB(SOCK, "run -d --name agent-e2e --label containai.agent=1 --stop-signal SIGKILL e2e-sleeper /usr/bin/sleep infinity")} >/dev/null`);
         const started = hostOk(H, dockerB(SOCK, "inspect -f '{{.State.StartedAt}}' agent-e2e"));
-        stack.setConfig(labConfig(H, {}, "0.7.2"));
+        stack.setConfig(labConfig(H, {}, "0.7.2+testdouble"));
         const p = stack.preview("--diff");
         assert.equal(p.code, 0, p.out);
-        assert.match(p.out, /sysbox 0\.7\.2 from custom; installing or changing the version stops agent containers/);
+        assert.match(p.out, /sysbox 0\.7\.2\+testdouble from custom; installing or changing the version stops agent containers/);
         const r = stack.up();
         assert.equal(r.code, 0, r.out);
         assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.2/);
@@ -210,7 +210,7 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true");
         // sysbox cannot be enabled while masked: the upgrade fails after the agents were stopped.
         hostOk(H, "systemctl mask sysbox.service >/dev/null 2>&1");
-        stack.setConfig(labConfig(H, {}, "0.7.3"));
+        stack.setConfig(labConfig(H, {}, "0.7.3+testdouble"));
         const failed = stack.up();
         assert.notEqual(failed.code, 0, failed.out);
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "false", "the upgrade stopped the agent");

@@ -58,7 +58,7 @@ export function labPort(i: number): number {
 }
 
 /** Stack config for lab host i with the sysbox test double (version v). */
-export function labConfig(i: number, extra: Record<string, unknown> = {}, version = "0.7.1"): Record<string, unknown> {
+export function labConfig(i: number, extra: Record<string, unknown> = {}, version = "0.7.1+testdouble"): Record<string, unknown> {
     const gw = lab("serve").replace(/\/$/, "");
     return {
         "containai:ssh": {

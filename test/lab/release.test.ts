@@ -15,7 +15,8 @@ import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: sysbox release stack (host 4)", () => {
     const H = 4;
-    const V = "0.7.3";
+    const V = "0.7.3+testdouble";
+    const esc = (t: string): string => t.replace(/[.+]/g, "\\$&");
     const stackFilesBefore = checkoutStackFiles();
     const backend = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-backend-"));
     const stacks: Stack[] = [];
@@ -83,7 +84,7 @@ describe("lab e2e: sysbox release stack (host 4)", () => {
         stacks.push(host);
         const r = host.up();
         assert.notEqual(r.code, 0);
-        assert.match(r.out, new RegExp(`sha256 mismatch for ${gw.replace(/[.]/g, "\\.")}/releases-bad/sysbox-v${V.replace(/[.]/g, "\\.")}/${deb.replace(/[.]/g, "\\.")}: expected 0{64}, got [0-9a-f]{64}; nothing was installed`));
+        assert.match(r.out, new RegExp(`sha256 mismatch for ${esc(gw)}/releases-bad/sysbox-v${esc(V)}/${esc(deb)}: expected 0{64}, got [0-9a-f]{64}; nothing was installed`));
         assert.equal(onHost(H, "test -e /usr/bin/sysbox-runc").code, 1, "sysbox must not be installed");
         assert.equal(onHost(H, "dpkg -s sysbox-ce >/dev/null 2>&1").code, 1);
     });
