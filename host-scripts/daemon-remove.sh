@@ -31,7 +31,7 @@ ip link del "$BRIDGE" >/dev/null 2>&1 || true
 rm -f "$(dirname "$CONFIG_FILE")/key.json"
 rmdir "$(dirname "$CONFIG_FILE")" 2>/dev/null || true
 if [ "${REMOVE_DATA:-0}" = 1 ]; then
-  rm -rf "$DATA_ROOT"
+  remove_data_root "$DATA_ROOT"
   echo "daemon $DAEMON_NAME: data-root $DATA_ROOT removed (removeDataOnDestroy)" >&2
 else
   echo "daemon $DAEMON_NAME: data-root $DATA_ROOT kept" >&2

@@ -57,6 +57,25 @@ describe("host scripts (real bash)", () => {
         return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
     }
 
+    it("removeDataOnDestroy: a data-root on its own filesystem is emptied, its mount point kept; a plain one removed", () => {
+        // Root only (CI and the lab run as root): a private mount namespace, nothing on this machine changes.
+        assert.equal(os.userInfo().uid, 0, "needs root (unshare -m)");
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-dataroot-"));
+        try {
+            const lib = path.join(projectRoot(), "host-scripts", "lib.sh");
+            const r = spawnSync("unshare", ["-m", "--propagation", "private", "bash", "-c", `set -e; . "$1"; cd "$2"
+                mkdir -p disk plain/sub outside && touch outside/keep
+                mount -t tmpfs tmpfs disk && mkdir disk/volumes && touch disk/.hidden disk/f && ln -s ../outside disk/link && touch plain/sub/f
+                remove_data_root "$2/disk"; remove_data_root "$2/plain"; remove_data_root "$2/missing"
+                echo "disk: $(mountpoint -q disk && echo mounted) $(ls -A disk | wc -l)"; echo "plain: $(test -e plain && echo left || echo gone)"
+                echo "outside: $(ls outside)"`, "_", lib, tmp], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            assert.equal(r.stdout, "disk: mounted 0\nplain: gone\noutside: keep\n");
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+
     it("managed files are replaced atomically: a concurrent reader never sees them missing or empty", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-atomic-"));
         try {
