@@ -243,8 +243,9 @@ log "version $version (upstream $upstream), arch $arch"
 
 # --- 4. build ------------------------------------------------------------------
 # The go builder: the three static binaries with the flags of the upstream
-# Makefiles, then a .deb laid out as sysbox-pkgr's (its units, its sysctl and
-# modules-load files). Left where sysbox-pkgr leaves its .deb.
+# Makefiles, then a .deb laid out as sysbox-pkgr's debian/rules lays it out
+# (the binaries, its three units, its sysctl file). Left where sysbox-pkgr
+# leaves its .deb.
 build_go() {
   local tool need=() gobin bin
   for tool in go gcc pkg-config protoc dpkg-deb; do command -v "$tool" >/dev/null || need+=("$tool"); done
@@ -284,11 +285,10 @@ build_go() {
   # A local path says nothing on another machine (and would change the bytes).
   [[ "$repo" == *://* ]] || shown_repo=${repo##*/}
   rm -rf "$root"
-  mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/lib/sysctl.d" "$root/lib/modules-load.d"
+  mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/lib/sysctl.d"
   install -m 0755 "$bin"/sysbox-runc "$bin"/sysbox-fs "$bin"/sysbox-mgr "$root/usr/bin/"
   install -m 0644 "$pkgr"/systemd/sysbox.service "$pkgr"/systemd/sysbox-mgr.service "$pkgr"/systemd/sysbox-fs.service "$root/lib/systemd/system/"
   install -m 0644 "$pkgr/systemd/99-sysbox-sysctl.conf" "$root/lib/sysctl.d/"
-  install -m 0644 "$pkgr/systemd/50-sysbox-mod.conf" "$root/lib/modules-load.d/"
   if [ "$lab" = 1 ]; then
     desc="Sysbox CE $upstream, LAB BUILD (containai-infra): not an upstream release"
   else

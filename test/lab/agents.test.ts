@@ -4,17 +4,18 @@
 // pulumi-terraform-bridge; the official plugin cannot be downloaded here) and
 // reached with the real OpenSSH client through the generated SSH config.
 //
-// Runtime: the lab's sysbox-runc TEST DOUBLE (runc plus what systemd needs),
-// so systemd runs as PID 1 and sshd answers, but nothing here runs real
-// sysbox, and Docker-in-Docker is NOT tested (the lab agent image has no
-// Docker inside). Every scenario asserts on the host and over real SSH.
+// Runtime: REAL sysbox, the lab build of 0.7.0 (lab/sysbox-lab), installed
+// by the program's custom-release path: agents run in a user namespace with
+// ID-mapped volumes and workspace. This file's agent image has no Docker
+// inside; Docker-in-Docker is tested in sysbox.test.ts. Every scenario
+// asserts on the host and over real SSH.
 import * as assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as net from "net";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labPort, onHost, previousProgram, Result, ROOT, Stack } from "./harness";
+import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labPort, labSysbox, onHost, previousProgram, Result, ROOT, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: agents (host 3)", () => {
@@ -42,9 +43,13 @@ describe("lab e2e: agents (host 3)", () => {
         name, image: "containai-lab-agent:v1", imageArchive: archive("v1"), memory: "512m", authorizedKeys: [pub], ...extra,
     });
     let agents: Record<string, unknown>[];
-    const config = (): Record<string, unknown> => labConfig(H, {
-        "containai:agents": agents,
-        "containai:operator": { sshConfig: true, sshDir },
+    let sysbox: Record<string, unknown>;
+    const config = (): Record<string, unknown> => ({
+        ...labConfig(H, {
+            "containai:agents": agents,
+            "containai:operator": { sshConfig: true, sshDir },
+        }),
+        "containai:sysbox": sysbox,
     });
 
     /** Real OpenSSH with the generated config (ssh -F <sshDir>/config, which Includes ours). */
@@ -99,6 +104,7 @@ describe("lab e2e: agents (host 3)", () => {
         lab("reset", String(H));
         lab("agent-image");
         gw = lab("serve").replace(/\/$/, "");
+        sysbox = labSysbox("v0.7.0").config;
         sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-ssh-"));
         // The operator's own ~/.ssh/config, with a block the Include must not end up in. (A0 adds
         // a `Host *` ProxyJump once the current program runs: the old one has no ProxyJump none.)

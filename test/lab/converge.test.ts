@@ -158,12 +158,12 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
 
     it("6. a daemon.json that will not start: rolled back, daemon still serves, update fails with the reason", () => {
         const before = hostOk(H, "sha256sum /etc/containai/docker/daemon.json | cut -d' ' -f1");
-        // overlay2 validates, but cannot start on the lab host's overlay root.
-        stack.setConfig(labConfig(H, { "containai:daemons": [{ storageDriver: "overlay2" }] }));
+        // btrfs validates, but cannot start on the lab host's ext4 data-root volume.
+        stack.setConfig(labConfig(H, { "containai:daemons": [{ storageDriver: "btrfs" }] }));
         const r = stack.up();
         assert.notEqual(r.code, 0, r.out);
         assert.match(r.out, /ROLLED BACK to the last good configuration/);
-        assert.match(r.out, /driver not supported|overlay/);
+        assert.match(r.out, /prerequisites for driver not satisfied|btrfs/);
         assert.equal(hostOk(H, "sha256sum /etc/containai/docker/daemon.json | cut -d' ' -f1"), before);
         assert.equal(hostOk(H, dockerB(SOCK, "info --format '{{.DefaultRuntime}}'")), "sysbox-runc");
         stack.setConfig(labConfig(H));
@@ -326,12 +326,12 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
             ...base,
             "containai:sysbox": {
                 source: "custom",
-                version: "0.7.1",
+                version: "0.7.1+testdouble",
                 sha256: { amd64: sha },
                 mirrorUrl: gw,                       // upstream file names, served by the lab
                 custom: {
                     urlTemplate: "set below, as a secret",
-                    version: "0.7.1", sha256: { amd64: "1".repeat(64) }, fallbackToUpstream: true,
+                    version: "0.7.1+testdouble", sha256: { amd64: "1".repeat(64) }, fallbackToUpstream: true,
                 },
             },
         });
@@ -343,7 +343,7 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
             assert.doesNotMatch(JSON.stringify(s.readConfig()), /s3cr3t-t0ken/, "stored encrypted");
             const r = s.up();
             assert.equal(r.code, 0, r.out);
-            assert.match(r.out, /warning: .*sysbox: WARNING: sysbox: custom asset unavailable \(http:\/\/\*\*\*@.*\/missing\/sysbox-ce_0\.7\.1\.linux_amd64\.deb/);
+            assert.match(r.out, /warning: .*sysbox: WARNING: sysbox: custom asset unavailable \(http:\/\/\*\*\*@.*\/missing\/sysbox-ce_0\.7\.1\+testdouble\.linux_amd64\.deb/);
             assert.doesNotMatch(r.out, /s3cr3t-t0ken/, "credentials never printed");
             const state = s.pulumi("stack", "export");
             assert.equal(state.code, 0, state.out);

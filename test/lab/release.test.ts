@@ -53,7 +53,7 @@ describe("lab e2e: sysbox release stack (host 4)", () => {
         for (const r of [/\+ github:index\/repositoryFile:RepositoryFile: \(create\)[\s\S]*?file\s*: "\.github\/workflows\/build-sysbox\.yml"/,
             /file\s*: "scripts\/build-sysbox\.sh"/,
             /\+ github:index\/actionsVariable:ActionsVariable: \(create\)[\s\S]*?value\s*: "v0\.7\.1"[\s\S]*?variableName: "SYSBOX_REF"/,
-            /\+ github:index\/release:Release: \(create\)[\s\S]*?tagName\s*: "sysbox-v0\.7\.3"/]) {
+            /\+ github:index\/release:Release: \(create\)[\s\S]*?tagName\s*: "sysbox-v0\.7\.3\+testdouble"/]) {
             assert.match(p.out, r);
         }
         assert.match(p.out, /containai:release\.token: not set and no GITHUB_TOKEN/);

@@ -164,7 +164,7 @@ describe("lab e2e: real sysbox (host 4)", () => {
         assert.equal(sshOk("deb", "cat ~/workspace/owner.txt"), "from-agent");
     });
 
-    it("S8. negative control: a v0.6.7 LAB BUILD (no openat2 fix) fails the same nested run with the seed's error; 0.7.0 fixes it again", () => {
+    it("S8. negative control: a v0.6.7 LAB BUILD (no openat2 fix) fails the same nested run with the seed's error; an interrupted upgrade back to 0.7.0 recovers with the agents' data", () => {
         const fixed = sysbox;
         sysbox = labSysbox("v0.6.7");
         assert.match(sysbox.version, /^0\.6\.7\+lab\./);
@@ -183,12 +183,23 @@ describe("lab e2e: real sysbox (host 4)", () => {
             sysbox = fixed;
             stack.setConfig(config());
         }
-        const u = stack.up();
-        assert.equal(u.code, 0, u.out);
+        // Back to 0.7.0 through an interrupted upgrade: sysbox cannot be enabled while masked,
+        // so the install fails after the agents were stopped. They stay on the record, are
+        // drift, and the next up installs 0.7.0 and starts them.
+        hostOk(H, "systemctl mask sysbox.service >/dev/null 2>&1");
+        const failed = stack.up();
+        assert.notEqual(failed.code, 0, failed.out);
+        assert.equal(inspect("sid", "{{.State.Running}}"), "false", "the upgrade stopped the agent");
+        assert.match(hostOk(H, "cat /var/lib/containai/sysbox/stopped-containers"), /containai-docker\.sock [0-9a-f]{12}/);
+        hostOk(H, "systemctl unmask sysbox.service >/dev/null 2>&1");
+        stack.driftReportedThenRestored(/host-sysbox-install/, "a stopped agent that should run is drift");
         assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.0\+lab/);
+        assert.equal(inspect("sid", "{{.State.Running}}"), "true", "the agent runs again");
         booted("sid");
-        // The agents came back with their data.
+        // The agents came back with their data, and the fix is back.
         assert.equal(sshOk("sid", "docker run --rm tiny cat /proc/sys/net/ipv4/ip_unprivileged_port_start"), "0");
+        assert.equal(sshOk("deb", "docker start -a keep"), "kept");
+        assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
     });
 
     it("S9. destroy removes the agents and keeps their volumes", () => {
