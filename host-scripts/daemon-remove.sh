@@ -22,6 +22,18 @@ if [ -n "${NETWORK_SCRIPT_PATH:-}" ]; then
   rm -f "$NETWORK_SCRIPT_PATH" "$NETWORK_SCRIPT_PATH.containai-last-good"
   rmdir "$(dirname "$NETWORK_SCRIPT_PATH")" 2>/dev/null || true
 fi
+# Remove a data-root. One that is a filesystem of its own (a dedicated disk
+# or volume: rm -rf cannot remove a mount point) is emptied, the mount point
+# kept. Nothing outside it is followed (rm -rf does not follow symlinks).
+remove_data_root() {   # dir
+  [ -d "$1" ] || return 0
+  if mountpoint -q "$1"; then
+    find "$1" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  else
+    rm -rf "$1"
+  fi
+}
+
 if [ -n "${EGRESS_FILE:-}" ]; then
   rm -f "$EGRESS_FILE"
   rmdir "$(dirname "$EGRESS_FILE")" 2>/dev/null || true

@@ -241,14 +241,3 @@ sources_problems() {
   done <<< "$1"
 }
 
-# Remove a data-root. One that is a filesystem of its own (a dedicated disk
-# or volume: rm -rf cannot remove a mount point) is emptied, the mount point
-# kept. Nothing outside it is followed (rm -rf does not follow symlinks).
-remove_data_root() {   # dir
-  [ -d "$1" ] || return 0
-  if mountpoint -q "$1"; then
-    find "$1" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
-  else
-    rm -rf "$1"
-  fi
-}

@@ -62,7 +62,12 @@ describe("host scripts (real bash)", () => {
         assert.equal(os.userInfo().uid, 0, "needs root (unshare -m)");
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-dataroot-"));
         try {
-            const lib = path.join(projectRoot(), "host-scripts", "lib.sh");
+            // The function as daemon-remove.sh defines it (its only home).
+            const src = fs.readFileSync(path.join(projectRoot(), "host-scripts", "daemon-remove.sh"), "utf8");
+            const fn = /^remove_data_root\(\) \{[\s\S]*?^\}$/m.exec(src);
+            assert.ok(fn, "remove_data_root not found in daemon-remove.sh");
+            const lib = path.join(tmp, "fn.sh");
+            fs.writeFileSync(lib, fn[0]);
             const r = spawnSync("unshare", ["-m", "--propagation", "private", "bash", "-c", `set -e; . "$1"; cd "$2"
                 mkdir -p disk plain/sub outside && touch outside/keep
                 mount -t tmpfs tmpfs disk && mkdir disk/volumes && touch disk/.hidden disk/f && ln -s ../outside disk/link && touch plain/sub/f
