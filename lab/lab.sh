@@ -324,7 +324,7 @@ sysbox_lab() {
 # (inside agents: no registry). Served under agent-images/ with sha256 files.
 dind_images() {
   agent_image >/dev/null
-  local dir="$lab/sysbox-double/agent-images" ctx self root
+  local dir="$lab/sysbox-double/agent-images" ctx self
   self=$(sed -n '/^dind_images() {/,/^}/p' "$here/lab.sh" | sha256sum | cut -c1-16)
   if [ "$(cat "$dir/.dind-src" 2>/dev/null)" = "$self" ] && [ -f "$dir/tiny.tar.sha256" ]; then echo "$dir"; return 0; fi
   ctx=$(mktemp -d)
@@ -333,33 +333,31 @@ dind_images() {
   local agent_setup='useradd -m -u 1000 -s /bin/bash -G docker agent \
  && echo "agent ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/agent && chmod 0440 /etc/sudoers.d/agent \
  && rm -f /etc/ssh/ssh_host_* && systemctl enable ssh docker'
-  cat > "$ctx/Dockerfile" <<DOCKERFILE
+  # One image per Docker source: the lab's bookworm base, PREP (apt sources),
+  # then Docker installed with INSTALL (apt-get install arguments).
+  dind_image() {   # tag prep install description
+    cat > "$ctx/Dockerfile" <<DOCKERFILE
 FROM $AGENT_IMAGE:base
-RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null \
+RUN $2 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $3 >/dev/null \
  && rm -rf /var/lib/apt/lists/* && $agent_setup \
- && echo 'containai-lab-agent dind-bookworm' > /etc/containai-lab-agent
-LABEL org.opencontainers.image.description="containai-infra LAB agent image: systemd, sshd, user agent, bookworm docker.io"
+ && echo 'containai-lab-agent $1' > /etc/containai-lab-agent
+LABEL org.opencontainers.image.description="containai-infra LAB agent image: $4"
 STOPSIGNAL SIGRTMIN+3
 CMD ["/sbin/init"]
 DOCKERFILE
-  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:dind-bookworm" "$ctx" >/dev/null
+    DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:$1" "$ctx" >/dev/null
+  }
+  dind_image dind-bookworm "apt-get update -qq" docker.io "systemd, sshd, user agent, bookworm docker.io"
   # Docker, containerd and runc from sid (apt-pinned: nothing else is taken
   # from sid but what they need, libc6 among it). systemd stays bookworm's:
   # sid's systemd (>= 258) refuses cgroup v1, which this lab kernel's hosts
   # mount. The lab's Debian mirror serves sid's Release past its Valid-Until.
-  cat > "$ctx/Dockerfile" <<DOCKERFILE
-FROM $AGENT_IMAGE:base
-RUN echo 'deb http://deb.debian.org/debian sid main' > /etc/apt/sources.list.d/sid.list \
- && printf 'Package: *\nPin: release n=sid\nPin-Priority: 100\n' > /etc/apt/preferences.d/sid \
- && apt-get -o Acquire::Check-Valid-Until=false update -qq \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t sid docker.io docker-cli >/dev/null \
- && rm -rf /var/lib/apt/lists/* && $agent_setup \
- && echo 'containai-lab-agent dind-sid' > /etc/containai-lab-agent
-LABEL org.opencontainers.image.description="containai-infra LAB agent image: bookworm systemd, sid docker.io 28.5.2 and runc 1.3.x"
-STOPSIGNAL SIGRTMIN+3
-CMD ["/sbin/init"]
-DOCKERFILE
-  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:dind-sid" "$ctx" >/dev/null
+  # sid's docker.io no longer brings its CLI without Recommends: docker-cli.
+  dind_image dind-sid "echo 'deb http://deb.debian.org/debian sid main' > /etc/apt/sources.list.d/sid.list \
+ && printf 'Package: *\\nPin: release n=sid\\nPin-Priority: 100\\n' > /etc/apt/preferences.d/sid \
+ && apt-get -o Acquire::Check-Valid-Until=false update -qq" "-t sid docker.io docker-cli" \
+    "bookworm systemd, sid docker.io 28.5.2 and runc 1.3.x"
   # tiny: busybox-static from Debian, as a rootfs tarball for `docker import`.
   (cd "$ctx" && apt-get download -qq busybox-static >/dev/null 2>&1) || die "cannot download busybox-static"
   mkdir -p "$ctx/tiny" && dpkg-deb -x "$ctx"/busybox-static_*.deb "$ctx/bb"
