@@ -2,18 +2,14 @@
 // default Docker (firewall chains, published ports, isolation both ways,
 // destroy leaves no rule of ours), and the host-side lock that keeps two runs
 // from changing a host side by side. Real engine, real SSH, real dockerd and
-// iptables on the lab host; sysbox is REAL: the lab build of 0.7.0
-// (lab/sysbox-lab), so the busybox containers of our daemon run under it.
+// iptables on the lab host; sysbox is the lab's TEST DOUBLE (runc).
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { checkoutStackFiles, ensureLab, execOnHost, hostOk, lab, labConfig as doubleConfig, labSysbox, onHost, Stack } from "./harness";
+import { checkoutStackFiles, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () => {
     const H = 4;
-    let sysbox: Record<string, unknown>;
-    const labConfig = (i: number, extra: Record<string, unknown> = {}): Record<string, unknown> =>
-        ({ ...doubleConfig(i, extra), "containai:sysbox": sysbox });
     const OURS = "/var/run/containai-docker.sock";
     let stack: Stack;
     let hostIp = "";
@@ -51,7 +47,6 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
     tar -chf /root/bb.tar /bin/busybox /srv 2>/dev/null
     docker import /root/bb.tar e2e-bb >/dev/null
     docker run -d --name web0 --restart always -p 8081:8080 e2e-bb /bin/busybox httpd -f -p 8080 -h /srv/www0 >/dev/null`);
-        sysbox = labSysbox("v0.7.0").config;
         stack = new Stack("e2e-network", labConfig(H));
     });
     after(() => stack?.cleanup());
