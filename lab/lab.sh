@@ -248,6 +248,21 @@ serve() {
   echo "http://$gw:$DOUBLE_PORT"
 }
 
+# Build lab agent image TAG in directory CTX: FROM the lab's bookworm base,
+# RUN the given commands, then marked with its tag and described; systemd is
+# its init. The images' cache keys include this function's text.
+agent_build() {   # ctx tag run description
+  cat > "$1/Dockerfile" <<DOCKERFILE
+FROM $AGENT_IMAGE:base
+RUN $3 \
+ && echo 'containai-lab-agent $2' > /etc/containai-lab-agent
+LABEL org.opencontainers.image.description="containai-infra LAB agent image: $4"
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:$2" "$1" >/dev/null
+}
+
 # The lab's agent image: Debian bookworm with systemd, sshd and a user "agent"
 # (uid 1000, sudo, and a password, so tests can show password login is
 # refused). It has NO Docker inside: nothing here claims Docker-in-Docker.
@@ -258,7 +273,7 @@ agent_image() {
   image
   local dir="$lab/sysbox-double/agent-images" ctx v self
   mkdir -p "$dir"
-  self=$(sed -n '/^agent_image() {/,/^}/p' "$here/lab.sh" | sha256sum | cut -c1-16)
+  self=$(sed -n '/^agent_build() {/,/^}/p; /^agent_image() {/,/^}/p' "$here/lab.sh" | sha256sum | cut -c1-16)
   if [ "$(cat "$dir/.src" 2>/dev/null)" = "$self" ] && [ -f "$dir/${AGENT_IMAGE}_v2.tar.sha256" ]; then echo "$dir"; return 0; fi
   # The rootfs tarball's "." entry is 0700 (debootstrap ran in a mktemp -d):
   # on a vfs data-root (the lab hosts' daemons) that makes / unreadable for a
@@ -273,18 +288,10 @@ for m in src:
     dst.addfile(m, src.extractfile(m) if m.isreg() else None)
 dst.close()' < "$lab/rootfs-bookworm-v1.tar" | docker import - "$AGENT_IMAGE:base" >/dev/null
   ctx=$(mktemp -d)
-  cat > "$ctx/Dockerfile" <<DOCKERFILE
-FROM $AGENT_IMAGE:base
-RUN useradd -m -u 1000 -s /bin/bash agent \
+  agent_build "$ctx" v1 "useradd -m -u 1000 -s /bin/bash agent \
  && echo 'agent:lab-password' | chpasswd \
  && echo 'agent ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/agent && chmod 0440 /etc/sudoers.d/agent \
- && rm -f /etc/ssh/ssh_host_* && systemctl enable ssh \
- && echo 'containai-lab-agent v1' > /etc/containai-lab-agent
-LABEL org.opencontainers.image.description="containai-infra LAB agent image: systemd, sshd, user agent; no Docker inside"
-STOPSIGNAL SIGRTMIN+3
-CMD ["/sbin/init"]
-DOCKERFILE
-  DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:v1" "$ctx" >/dev/null
+ && rm -f /etc/ssh/ssh_host_* && systemctl enable ssh" "systemd, sshd, user agent; no Docker inside"
   printf 'FROM %s:v1\nRUN echo "containai-lab-agent v2" > /etc/containai-lab-agent\n' "$AGENT_IMAGE" > "$ctx/Dockerfile"
   DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:v2" "$ctx" >/dev/null
   rm -rf "$ctx"
@@ -325,7 +332,7 @@ sysbox_lab() {
 dind_images() {
   agent_image >/dev/null
   local dir="$lab/sysbox-double/agent-images" ctx self
-  self=$(sed -n '/^dind_images() {/,/^}/p' "$here/lab.sh" | sha256sum | cut -c1-16)
+  self=$(sed -n '/^agent_build() {/,/^}/p; /^dind_images() {/,/^}/p' "$here/lab.sh" | sha256sum | cut -c1-16)
   if [ "$(cat "$dir/.dind-src" 2>/dev/null)" = "$self" ] && [ -f "$dir/tiny.tar.sha256" ]; then echo "$dir"; return 0; fi
   ctx=$(mktemp -d)
   # Docker's systemd unit is enabled by the package; the inner daemon uses
@@ -336,17 +343,9 @@ dind_images() {
   # One image per Docker source: the lab's bookworm base, PREP (apt sources),
   # then Docker installed with INSTALL (apt-get install arguments).
   dind_image() {   # tag prep install description
-    cat > "$ctx/Dockerfile" <<DOCKERFILE
-FROM $AGENT_IMAGE:base
-RUN $2 \
+    agent_build "$ctx" "$1" "$2 \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $3 >/dev/null \
- && rm -rf /var/lib/apt/lists/* && $agent_setup \
- && echo 'containai-lab-agent $1' > /etc/containai-lab-agent
-LABEL org.opencontainers.image.description="containai-infra LAB agent image: $4"
-STOPSIGNAL SIGRTMIN+3
-CMD ["/sbin/init"]
-DOCKERFILE
-    DOCKER_BUILDKIT=0 docker build -q -t "$AGENT_IMAGE:$1" "$ctx" >/dev/null
+ && rm -rf /var/lib/apt/lists/* && $agent_setup" "$4"
   }
   dind_image dind-bookworm "apt-get update -qq" docker.io "systemd, sshd, user agent, bookworm docker.io"
   # Docker, containerd and runc from sid (apt-pinned: nothing else is taken
