@@ -11,6 +11,9 @@
 #      NETWORK_SCRIPT NETWORK_SCRIPT_PATH (the bridge/firewall script the unit runs)
 #      EGRESS EGRESS_FILE (the agents' egress policy that script reads)
 #      BRIDGE BRIDGE_GW BRIDGE_SUBNET
+#      ROOTFS_GUARD ROOTFS_GUARD_PATH GUARD_UNIT_NAME GUARD_UNIT_TEXT (the
+#      agents' rootfs guard and the oneshot that runs it before the daemon
+#      starts: installed and enabled without restarting the daemon)
 # A change of the network script or the egress policy alone re-applies the
 # firewall on the running daemon: dockerd and its agents are not restarted.
 # shellcheck source=lib.sh
@@ -34,6 +37,8 @@ write_text "$stage/daemon.json" "$DAEMON_JSON"
 write_text "$stage/$UNIT_NAME" "$UNIT_TEXT"
 write_text "$stage/network" "$NETWORK_SCRIPT" 0755
 write_text "$stage/egress" "$EGRESS" 0644
+write_text "$stage/rootfs-guard" "$ROOTFS_GUARD" 0755
+write_text "$stage/$GUARD_UNIT_NAME" "$GUARD_UNIT_TEXT" 0644
 
 # --- validation (nothing running is touched yet) -------------------------
 if "$DOCKERD" --help 2>&1 | grep -q -- '--validate'; then
@@ -54,6 +59,11 @@ fi
 # systemd-analyze to accept the unit (nothing uses it before the swap below).
 [ -e "$NETWORK_SCRIPT_PATH" ] || atomic_install "$stage/network" "$NETWORK_SCRIPT_PATH" 0755
 if command -v systemd-analyze >/dev/null 2>&1; then
+  # The guard is checked where it will be: systemd-analyze needs its ExecStart to exist.
+  [ -e "$ROOTFS_GUARD_PATH" ] || atomic_install "$stage/rootfs-guard" "$ROOTFS_GUARD_PATH" 0755
+  if ! out=$(systemd-analyze verify "$stage/$GUARD_UNIT_NAME" 2>&1); then
+    die "unit $GUARD_UNIT_NAME rejected by systemd-analyze verify: $out" 5
+  fi
   if ! out=$(systemd-analyze verify "$stage/$UNIT_NAME" 2>&1); then
     die "unit $UNIT_NAME rejected by systemd-analyze verify: $out" 5
   fi
@@ -77,6 +87,16 @@ if [ "$net_changed" = 1 ]; then
   atomic_install "$stage/egress" "$EGRESS_FILE" 0644
   atomic_install "$stage/network" "$NETWORK_SCRIPT_PATH" 0755
 fi
+# The rootfs guard: its own oneshot, which the daemon's unit wants and waits
+# for; installed or changed without restarting the daemon (it runs at the
+# daemon's next start).
+guard_unit_path="/etc/systemd/system/$GUARD_UNIT_NAME"
+cmp -s "$stage/rootfs-guard" "$ROOTFS_GUARD_PATH" 2>/dev/null || atomic_install "$stage/rootfs-guard" "$ROOTFS_GUARD_PATH" 0755
+if ! cmp -s "$stage/$GUARD_UNIT_NAME" "$guard_unit_path" 2>/dev/null; then
+  atomic_install "$stage/$GUARD_UNIT_NAME" "$guard_unit_path" 0644
+  systemctl daemon-reload
+fi
+[ "$(systemctl is-enabled "$GUARD_UNIT_NAME" 2>/dev/null || true)" = enabled ] || systemctl enable "$GUARD_UNIT_NAME" >/dev/null 2>&1
 getent group "$SOCKET_GROUP" >/dev/null || groupadd --system "$SOCKET_GROUP"
 if [ -n "${OPERATOR_USER:-}" ] && [ "$OPERATOR_USER" != root ] && id "$OPERATOR_USER" >/dev/null 2>&1; then
   id -nG "$OPERATOR_USER" | tr ' ' '\n' | grep -qx "$SOCKET_GROUP" || usermod -aG "$SOCKET_GROUP" "$OPERATOR_USER"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Env: UNIT_NAME CONFIG_FILE SOCKET BRIDGE BRIDGE_GW BRIDGE_SUBNET NETWORK_SCRIPT_PATH EGRESS_FILE
+#      ROOTFS_GUARD_PATH GUARD_UNIT_NAME
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 echo "config_sha256=$(sha256_of "$CONFIG_FILE")"
@@ -14,6 +15,9 @@ echo "default_runtime=$(echo "$info" | cut -s -d' ' -f1)"
 echo "data_root=$(echo "$info" | cut -s -d' ' -f2)"
 echo "network_script_sha256=$(sha256_of "$NETWORK_SCRIPT_PATH")"
 echo "egress_sha256=$(sha256_of "${EGRESS_FILE:-/nonexistent}")"
+echo "rootfs_guard_sha256=$(sha256_of "${ROOTFS_GUARD_PATH:-/nonexistent}")"
+echo "guard_unit_sha256=$(sha256_of "/etc/systemd/system/${GUARD_UNIT_NAME:-none}")"
+echo "guard_enabled=$(systemctl is-enabled "${GUARD_UNIT_NAME:-none}" 2>/dev/null || true)"
 # The bridge's addresses (all of them: a stale one is drift) and the subnet
 # dockerd actually uses for its default network.
 echo "bridge_addresses=$(ip -4 -o addr show dev "$BRIDGE" 2>/dev/null | awk '{print $4}' | sort | paste -sd, -)"

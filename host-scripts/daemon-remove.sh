@@ -3,6 +3,7 @@
 # before us. The data-root is KEPT unless REMOVE_DATA=1.
 # Its firewall chains and bridge go too: nothing of ours stays in iptables.
 # Env: DAEMON_NAME UNIT_NAME CONFIG_FILE DATA_ROOT BRIDGE REMOVE_DATA NETWORK_SCRIPT_PATH EGRESS_FILE
+#      ROOTFS_GUARD_PATH GUARD_UNIT_NAME
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
@@ -15,6 +16,11 @@ for f in "$CONFIG_FILE" "$unit_path"; do
   if [ -f "$state/orig$key" ]; then mv "$state/orig$key" "$f"; fi
   rm -f "$state/managed$key"
 done
+if [ -n "${GUARD_UNIT_NAME:-}" ]; then
+  systemctl disable "$GUARD_UNIT_NAME" >/dev/null 2>&1 || true
+  rm -f "/etc/systemd/system/$GUARD_UNIT_NAME"
+fi
+[ -z "${ROOTFS_GUARD_PATH:-}" ] || rm -f "$ROOTFS_GUARD_PATH"
 systemctl daemon-reload
 # (An instance converged before the script existed has no chains of ours.)
 if [ -x "${NETWORK_SCRIPT_PATH:-}" ]; then "$NETWORK_SCRIPT_PATH" remove "$BRIDGE"; fi

@@ -13,6 +13,7 @@ import { DaemonConfig, HostConfig, NS } from "../config/schema";
 import { HealthCheck, HostState } from "../host/providers";
 import { Connection, fingerprint } from "../host/remote";
 import { hostScript, scriptSet } from "../host/scripts";
+import { rootfsGuardPath } from "../render/daemon";
 import { AGENT_AUTHORIZED_KEYS, AGENT_HOST_KEY, AGENT_SSHD_DROPIN, renderAgentSshd, renderAuthorizedKeys,
     renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../render/ssh";
 import { AgentHostKey, OperatorSshConfigFiles, SshPorts } from "./providers";
@@ -421,8 +422,14 @@ export class Agents extends pulumi.ComponentResource {
                 env: pulumi.all(mine.map((g) => g.containerId)).apply((ids) => ({
                     SOCKET: d.socket,
                     CONTAINERS: ids.map((id, j) => `${agentNames(c.agents[idx[j]].name).container} ${id}`).join("\n"),
+                    ROOTFS_GUARD: rootfsGuardPath(d),
                 })),
-                desired: Object.fromEntries(idx.map((i) => [`${agentNames(c.agents[i].name).container}.running`, "yes"])),
+                // Running, and with the image files ID-mapped (an unclean stop can leave sysbox's
+                // upper-layer shift behind: host-scripts/rootfs-guard.sh).
+                desired: Object.fromEntries(idx.flatMap((i) => {
+                    const n = agentNames(c.agents[i].name).container;
+                    return [[`${n}.running`, "yes"], [`${n}.rootfs`, "ok"]];
+                })),
             }, { parent: this, dependsOn: mine.map((g) => g.container) });
             running.push(run.observed);
             // Secrets as files in each agent's /run/secrets, after the containers run; the step's inputs

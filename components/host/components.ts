@@ -4,7 +4,9 @@
 import * as crypto from "crypto";
 import * as pulumi from "../sdk";
 import { Arch, DaemonConfig, EnginePackage, HostConfig, NS, SysboxConfig } from "../config/schema";
-import { dockerdPath, egressPath, engineMajor, networkScriptPath, renderDaemonJson, renderDaemonUnit, renderEgress, unitName } from "../render/daemon";
+import { dockerdPath, egressPath, engineMajor, networkScriptPath, renderDaemonJson, renderDaemonUnit, renderEgress,
+    renderRootfsGuardUnit, rootfsGuardPath, rootfsGuardUnitName, unitName } from "../render/daemon";
+import { MANAGED_BY } from "../config/agents";
 import { gatewayOf, subnetOf } from "./rules";
 import { hasUserinfo } from "../config/checks";
 import { renderApparmorFusermount3 } from "../render/host";
@@ -191,6 +193,8 @@ export class DockerDaemon extends pulumi.ComponentResource {
         this.socket = d.socket;
         const networkScript = hostFile("bridge-network.sh");
         const egress = renderEgress(d);
+        const guard = hostFile("rootfs-guard.sh");
+        const guardUnit = renderRootfsGuardUnit(d, MANAGED_BY);
         const env = pulumi.all([pulumi.all(args.after), this.daemonJson]).apply(([after, daemonJson]) => ({
             DAEMON_NAME: d.name,
             UNIT_NAME: this.unit,
@@ -210,6 +214,11 @@ export class DockerDaemon extends pulumi.ComponentResource {
             NETWORK_SCRIPT_PATH: networkScriptPath(d),
             EGRESS: egress,
             EGRESS_FILE: egressPath(d),
+            ROOTFS_GUARD: guard,
+            ROOTFS_GUARD_PATH: rootfsGuardPath(d),
+            GUARD_UNIT_NAME: rootfsGuardUnitName(d),
+            GUARD_UNIT_TEXT: guardUnit,
+            MANAGED_BY,
             OPERATOR_USER: args.operatorUser,
             REMOVE_DATA: d.removeDataOnDestroy ? "1" : "0",
             AFTER: after.join(","),
@@ -228,6 +237,9 @@ export class DockerDaemon extends pulumi.ComponentResource {
                 data_root: d.dataRoot,
                 network_script_sha256: sha256(networkScript),
                 egress_sha256: sha256(egress),
+                rootfs_guard_sha256: sha256(guard),
+                guard_unit_sha256: sha256(guardUnit),
+                guard_enabled: "enabled",
                 bridge_addresses: gatewayOf(d.bridge.cidr),
                 docker_subnet: subnetOf(d.bridge.cidr),
                 firewall: "ok",

@@ -10,6 +10,39 @@ export function networkScriptPath(d: DaemonConfig): string {
     return `${NETWORK_SCRIPT_DIR}/${d.name}-network`;
 }
 
+/** Where each instance's rootfs guard (host-scripts/rootfs-guard.sh) is installed. */
+export function rootfsGuardPath(d: Pick<DaemonConfig, "name">): string {
+    return `${NETWORK_SCRIPT_DIR}/${d.name}-rootfs-guard`;
+}
+
+export function rootfsGuardUnitName(d: Pick<DaemonConfig, "name">): string {
+    return `${d.name}-rootfs-guard.service`;
+}
+
+/**
+ * A oneshot the daemon's unit wants and waits for: at every start of the
+ * daemon (a boot above all), before dockerd restarts its agents, it shifts
+ * back the upper layer of any agent that sysbox left ID-shifted by an unclean
+ * stop (host-scripts/rootfs-guard.sh). Its own unit, so installing or
+ * changing it never restarts the daemon.
+ */
+export function renderRootfsGuardUnit(d: Pick<DaemonConfig, "name" | "dataRoot">, managedBy: string): string {
+    return `# Managed by containai-infra (Pulumi). Local edits are reported as drift and reverted.
+[Unit]
+Description=ContainAI: repair agents' root filesystems left ID-shifted by an unclean stop (${d.name})
+Documentation=https://github.com/containai/containai-infra/blob/main/docs/operations.md
+After=local-fs.target
+Before=${unitName(d)}
+
+[Service]
+Type=oneshot
+ExecStart=${rootfsGuardPath(d)} boot ${d.dataRoot} ${managedBy}
+
+[Install]
+WantedBy=${unitName(d)}
+`;
+}
+
 /** Where the network script reads each bridge's egress policy (EGRESS_DIR in bridge-network.sh). */
 export const EGRESS_DIR = "/etc/containai/network";
 
@@ -89,7 +122,7 @@ export function renderDaemonJson(d: DaemonConfig, opts: DaemonJsonOptions = {}):
     return JSON.stringify(cfg, null, 2) + "\n";
 }
 
-export function unitName(d: DaemonConfig): string {
+export function unitName(d: Pick<DaemonConfig, "name">): string {
     return `${d.name}.service`;
 }
 

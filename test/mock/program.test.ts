@@ -316,7 +316,9 @@ describe("program graph (mocks)", () => {
             // The run step names each container with its ID (a replaced container re-runs it).
             const run = regs.find((r) => r.name === "agents-containai-docker-running")!.inputs;
             assert.equal(run.env.CONTAINERS, "alpha agents-alpha-container-id\nbeta agents-beta-container-id");
-            assert.deepEqual(run.desired, { "alpha.running": "yes", "beta.running": "yes" });
+            // Running, and with the image files ID-mapped (the daemon's rootfs guard checks and repairs).
+            assert.deepEqual(run.desired, { "alpha.running": "yes", "alpha.rootfs": "ok", "beta.running": "yes", "beta.rootfs": "ok" });
+            assert.equal(run.env.ROOTFS_GUARD, "/usr/local/libexec/containai/containai-docker-rootfs-guard");
             // The health check compares each agent's sshd with the pinned key's SHA256 fingerprint.
             const fp = (k: string): string => `SHA256:${crypto.createHash("sha256").update(Buffer.from(k, "base64")).digest("base64").replace(/=+$/, "")}`;
             assert.equal(regs.find((r) => r.name === "agents-containai-docker-health")!.inputs.env.AGENTS,

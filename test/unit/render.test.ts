@@ -6,7 +6,7 @@ import * as path from "path";
 import { spawnSync } from "node:child_process";
 import { Arch } from "../../components/config/schema";
 import { defaultDaemon, validateConfig } from "../../components/config/schema";
-import { renderDaemonJson, renderDaemonUnit, dockerdPath, engineMajor } from "../../components/render/daemon";
+import { renderDaemonJson, renderDaemonUnit, dockerdPath, engineMajor, renderRootfsGuardUnit } from "../../components/render/daemon";
 import { renderApparmorFusermount3 } from "../../components/render/host";
 import { includeState, placeInclude, renderAgentSshd, renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../../components/render/ssh";
 import { renderReleaseWorkflow } from "../../components/render/workflow";
@@ -51,6 +51,17 @@ describe("renderers (snapshots)", () => {
         assert.doesNotMatch(unit, /ExecStopPre/, "ExecStopPre is not a systemd key");
         // The bridge and its firewall come from the instance's own network script.
         assert.match(unit, /^ExecStartPre=\/usr\/local\/libexec\/containai\/containai-docker-network start cai0 172\.30\.0\.1\/16 172\.30\.0\.0\/16$/m);
+    });
+
+    it("rootfs guard unit: a oneshot the daemon wants and waits for, never restarting it", () => {
+        const d = defaultDaemon();
+        const unit = renderRootfsGuardUnit(d, "containai-infra");
+        matchSnapshot("containai-docker-rootfs-guard.service", unit);
+        assert.match(unit, /^Before=containai-docker\.service$/m);
+        assert.match(unit, /^WantedBy=containai-docker\.service$/m);
+        assert.match(unit, /^Type=oneshot$/m);
+        assert.match(unit, /^ExecStart=\/usr\/local\/libexec\/containai\/containai-docker-rootfs-guard boot \/var\/lib\/containai-docker containai-infra$/m);
+        assert.doesNotMatch(renderDaemonUnit(d, "docker.io"), /rootfs-guard/, "the daemon's own unit is unchanged (no restart on upgrade)");
     });
 
     it("second instance gets its own paths and bridge", () => {

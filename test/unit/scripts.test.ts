@@ -10,7 +10,7 @@ import { describe, it } from "mocha";
 
 describe("host scripts (real bash)", () => {
     /** Scripts installed on the host as files of their own (not sent with lib.sh). */
-    const INSTALLED = ["bridge-network.sh"];
+    const INSTALLED = ["bridge-network.sh", "rootfs-guard.sh"];
 
     it("every host script is strict bash and carries lib.sh when sent", () => {
         const dir = path.join(projectRoot(), "host-scripts");
@@ -79,6 +79,122 @@ describe("host scripts (real bash)", () => {
         } finally {
             fs.rmSync(tmp, { recursive: true, force: true });
         }
+    });
+
+    describe("rootfs guard: an agent's upper layer left ID-shifted by an unclean stop (real chown, as root)", () => {
+        const guard = path.join(projectRoot(), "host-scripts", "rootfs-guard.sh");
+        function run(tmp: string, ...args: string[]): { code: number; out: string } {
+            const r = spawnSync("bash", [guard, ...args], {
+                encoding: "utf8", env: { ...process.env, CONTAINAI_SUBUID: path.join(tmp, "subuid"), CONTAINAI_SUBGID: path.join(tmp, "subgid") },
+            });
+            return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+        }
+        function tree(dir: string): string {
+            return execFileSync("find", [dir, "-printf", "%P %U:%G %m %y\n"], { encoding: "utf8" }).split("\n").filter(Boolean).sort().join("\n");
+        }
+        function withTmp(fn: (tmp: string, up: string) => void): void {
+            assert.equal(os.userInfo().uid, 0, "needs root (chown)");
+            const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-guard-"));
+            try {
+                fs.writeFileSync(path.join(tmp, "subuid"), "other:200000:65536\nsysbox:100000:65536\n");
+                fs.writeFileSync(path.join(tmp, "subgid"), "sysbox:100000:65536\n");
+                const up = path.join(tmp, "diff");
+                fn(tmp, up);
+            } finally {
+                fs.rmSync(tmp, { recursive: true, force: true });
+            }
+        }
+        /** An upper layer as sysbox leaves it after an unclean stop: shifted up by 100000. */
+        function shifted(up: string): void {
+            execFileSync("bash", ["-c", `set -e; cd "$1"
+                mkdir -p etc usr/bin home/agent
+                touch etc/shadow usr/bin/sudo home/agent/notes etc/copied-up etc/foreign
+                ln -s /etc/shadow etc/link; ln etc/shadow etc/hard
+                chown 100000:100000 . etc usr usr/bin; chown 100000:100042 etc/shadow; chmod 640 etc/shadow
+                chown 100000:100000 usr/bin/sudo; chmod 4755 usr/bin/sudo
+                chown 101000:101000 home home/agent home/agent/notes; chown -h 100000:100000 etc/link
+                chown 0:42 etc/copied-up; chown 300000:5 etc/foreign`, "_", up]);
+        }
+
+        it("repair shifts back only the IDs in the sysbox range, keeps set-user-ID bits, changes symlinks themselves", () => withTmp((tmp, up) => {
+            fs.mkdirSync(up);
+            shifted(up);
+            const r = run(tmp, "repair", up);
+            assert.equal(r.code, 0, r.out);
+            assert.match(r.out, /repaired .*diff \(\d+ entries\): IDs 100000:100000\.\. shifted back/);
+            assert.equal(tree(up), [
+                " 0:0 755 d", "etc 0:0 755 d", "etc/copied-up 0:42 644 f", "etc/foreign 300000:5 644 f", "etc/hard 0:42 640 f",
+                "etc/link 0:0 777 l", "etc/shadow 0:42 640 f", "home 1000:1000 755 d", "home/agent 1000:1000 755 d",
+                "home/agent/notes 1000:1000 644 f", "usr 0:0 755 d", "usr/bin 0:0 755 d", "usr/bin/sudo 0:0 4755 f",
+            ].join("\n"));
+            // Idempotent: a repaired (or clean) layer is left alone.
+            const again = run(tmp, "repair", up);
+            assert.equal(again.code, 0, again.out);
+            assert.equal(again.out, "");
+        }));
+
+        it("repair refuses an upper layer owned outside the sysbox range, and one that is mounted", () => withTmp((tmp, up) => {
+            fs.mkdirSync(up);
+            execFileSync("chown", ["300000:300000", up]);
+            const r = run(tmp, "repair", up);
+            assert.equal(r.code, 3, r.out);
+            assert.match(r.out, /owned by 300000:300000, outside the sysbox ID ranges .*left as it is/);
+            assert.equal(fs.statSync(up).uid, 300000);
+            // Mounted as an overlay's upper layer (a running container): never touched.
+            execFileSync("chown", ["100000:100000", up]);
+            const m = spawnSync("unshare", ["-m", "--propagation", "private", "bash", "-c", `set -e; cd "$1"; mkdir lower work merged
+                mount -t overlay overlay -o "lowerdir=$1/lower,upperdir=$1/diff,workdir=$1/work" merged
+                CONTAINAI_SUBUID=subuid CONTAINAI_SUBGID=subgid bash "$2" repair "$1/diff"`, "_", tmp, guard], { encoding: "utf8" });
+            assert.equal(m.status, 3, m.stdout + m.stderr);
+            assert.match(m.stderr, /diff is in use \(a running container\); stop it first/);
+            assert.equal(fs.statSync(up).uid, 100000);
+        }));
+
+        it("boot repairs only this project's stopped sysbox-runc containers of the data-root", () => withTmp((tmp, up) => {
+            const root = path.join(tmp, "data");
+            const mk = (id: string, runtime: string, managedBy: string, mount: string): string => {
+                const c = path.join(root, "containers", id);
+                fs.mkdirSync(c, { recursive: true });
+                fs.writeFileSync(path.join(c, "hostconfig.json"), JSON.stringify({ Runtime: runtime }));
+                fs.writeFileSync(path.join(c, "config.v2.json"), JSON.stringify({ Driver: "overlay2", Config: { Labels: { "containai.managed-by": managedBy } } }));
+                fs.mkdirSync(path.join(root, "image", "overlay2", "layerdb", "mounts", id), { recursive: true });
+                fs.writeFileSync(path.join(root, "image", "overlay2", "layerdb", "mounts", id, "mount-id"), mount);
+                const d = path.join(root, "overlay2", mount, "diff");
+                fs.mkdirSync(d, { recursive: true });
+                execFileSync("chown", ["100000:100000", d]);
+                return d;
+            };
+            const ours = mk("a".repeat(64), "sysbox-runc", "containai-infra", "m1");
+            const runc = mk("b".repeat(64), "runc", "containai-infra", "m2");
+            const theirs = mk("c".repeat(64), "sysbox-runc", "someone-else", "m3");
+            void up;
+            const r = run(tmp, "boot", root, "containai-infra");
+            assert.equal(r.code, 0, r.out);
+            assert.equal(fs.statSync(ours).uid, 0, r.out);
+            assert.equal(fs.statSync(runc).uid, 100000, "not sysbox: untouched");
+            assert.equal(fs.statSync(theirs).uid, 100000, "not ours: untouched");
+        }));
+
+        it("check: a process in a user namespace whose root files are not mapped is reported; one without a user namespace is ok", () => withTmp((tmp) => {
+            assert.equal(run(tmp, "check", String(process.pid)).out.trim(), "ok");
+            // A user namespace mapping 0 to 100000 (written from here, as root), over this machine's (unmapped) root filesystem.
+            const child = spawn("unshare", ["--user", "sleep", "60"], { stdio: "ignore" });
+            try {
+                const own = fs.readlinkSync("/proc/self/ns/user");
+                for (let i = 0; i < 100; i++) {
+                    let ns = own;
+                    try { ns = fs.readlinkSync(`/proc/${child.pid}/ns/user`); } catch { /* not started yet */ }
+                    if (ns !== own && fs.readFileSync(`/proc/${child.pid}/cmdline`, "utf8").startsWith("sleep")) break;
+                    execFileSync("sleep", ["0.1"]);
+                }
+                fs.writeFileSync(`/proc/${child.pid}/uid_map`, "0 100000 65536\n");
+                const r = run(tmp, "check", String(child.pid));
+                assert.equal(r.code, 0, r.out);
+                assert.match(r.out, /^unmapped: \/usr is owned by host uid 0, outside the container's 100000\.\.165535/);
+            } finally {
+                child.kill();
+            }
+        }));
     });
 
     it("managed files are replaced atomically: a concurrent reader never sees them missing or empty", () => {
