@@ -61,10 +61,15 @@ keys() {
   [ -f "$lab/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C containai-lab-host -f "$lab/ssh_host_ed25519_key"
 }
 
+# The lab's two keys, as one short hash: the host image carries it as a
+# label, so keys made again (a wiped cache) rebuild the image instead of
+# leaving hosts that accept none of them.
+keys_id() { cat "$lab/id_ed25519.pub" "$lab/ssh_host_ed25519_key.pub" | sha256sum | cut -c1-16; }
+
 image() {
   engine
-  if docker image inspect "$IMAGE" >/dev/null 2>&1; then return 0; fi
   keys
+  if [ "$(docker image inspect -f '{{index .Config.Labels "containai.lab.keys"}}' "$IMAGE" 2>/dev/null || true)" = "$(keys_id)" ]; then return 0; fi
   local tarball="$lab/rootfs-bookworm-v1.tar"
   if [ ! -f "$tarball" ]; then
     command -v debootstrap >/dev/null || die "debootstrap not installed; run scripts/bootstrap.sh"
@@ -87,6 +92,7 @@ image() {
   docker import "$tarball" "$IMAGE-base" >/dev/null
   cat > "$ctx/Dockerfile" <<DOCKERFILE
 FROM $IMAGE-base
+LABEL containai.lab.keys=$(keys_id)
 COPY authorized_keys /root/.ssh/authorized_keys
 COPY ssh_host_ed25519_key ssh_host_ed25519_key.pub /etc/ssh/
 RUN chmod 700 /root/.ssh && chmod 600 /root/.ssh/authorized_keys /etc/ssh/ssh_host_ed25519_key \
@@ -109,9 +115,10 @@ port_of() { echo $((PORT_BASE + $1)); }
 
 start_host() {
   local i=$1 name="$PREFIX$1" port; port=$(port_of "$1")
-  if docker inspect "$name" >/dev/null 2>&1 && [ "$(docker inspect -f '{{.Config.Image}}' "$name")" != "$IMAGE" ]; then
-    # Made from an older lab image (other flags, e.g. none for real sysbox).
-    log "lab host $i runs $(docker inspect -f '{{.Config.Image}}' "$name"), not $IMAGE: recreating it (bare)"
+  if docker inspect "$name" >/dev/null 2>&1 && { [ "$(docker inspect -f '{{.Config.Image}}' "$name")" != "$IMAGE" ] ||
+    [ "$(docker inspect -f '{{.Image}}' "$name")" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; }; then
+    # Made from an older lab image (other flags, e.g. none for real sysbox; other keys).
+    log "lab host $i runs another image than the current $IMAGE: recreating it (bare)"
     docker rm -fv "$name" >/dev/null
   fi
   if docker inspect "$name" >/dev/null 2>&1; then
