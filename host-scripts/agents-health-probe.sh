@@ -2,7 +2,7 @@
 # Read-only health of the agents of one daemon, as the login user.
 # Env: SOCKET; AGENTS lines "name port address fingerprint" (SHA256:... of
 # the pinned ed25519 host key); AGENT_WAIT seconds to wait for a starting
-# sshd (default 90).
+# sshd (default 90); ROOTFS_GUARD (the daemon's rootfs guard).
 # Prints agent.<name>=ok, or what is wrong.
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
@@ -70,7 +70,7 @@ host_key_fp() {   # addr port: sets $seen
 }
 
 check() {   # name port addr fingerprint
-  local name=$1 port=$2 addr=$3 fp=$4 running pid path seen t deadline
+  local name=$1 port=$2 addr=$3 fp=$4 running pid path seen t deadline mapped
   running=${RUNNING[$name]:-absent}
   pid=${PID[$name]:-0}
   path=${APATH[$name]:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
@@ -87,6 +87,13 @@ check() {   # name port addr fingerprint
     sleep 1
   done
   if [ "$seen" != "$fp" ]; then echo "agent.$name=sshd on $addr:$port presents another host key than the pinned one"; return; fi
+  # sshd answers, but every login fails when sysbox did not ID-map the image
+  # files (an unclean stop left the upper layer shifted: rootfs-guard.sh).
+  # Seen only by a login user who may look into /proc/<pid>/root (root).
+  if [ -x "${ROOTFS_GUARD:-}" ] && [ "$pid" -gt 0 ]; then
+    mapped=$("$ROOTFS_GUARD" check "$pid" 2>/dev/null || echo ok)
+    if [ "$mapped" != ok ]; then echo "agent.$name=root filesystem $mapped; logins fail: run \`pulumi up --refresh\` (it repairs it)"; return; fi
+  fi
   # Docker-in-Docker, when the image has it (real sysbox hosts; the lab's image
   # has none): one exec answers both "is there a docker" and "does it work",
   # unless the agent's filesystem, seen from the host, already says "none".

@@ -16,7 +16,7 @@ import { hostScript, scriptSet } from "../host/scripts";
 import { rootfsGuardPath } from "../render/daemon";
 import { AGENT_AUTHORIZED_KEYS, AGENT_HOST_KEY, AGENT_SSHD_DROPIN, renderAgentSshd, renderAuthorizedKeys,
     renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../render/ssh";
-import { AgentHostKey, OperatorSshConfigFiles, SshPorts } from "./providers";
+import { AGENT_DATA_LAYOUT, AgentHostKey, dataLayoutOf, OperatorSshConfigFiles, SshPorts } from "./providers";
 
 /**
  * @pulumi/docker, loaded on first use: it loads the Pulumi SDK's root module,
@@ -40,8 +40,24 @@ export const CPU_PERIOD = 100_000;
 export { MANAGED_BY };
 
 /** Names of an agent's container and volumes on its daemon. */
-export function agentNames(agent: string): { container: string; home: string; docker: string } {
-    return { container: agent, home: `containai-${agent}-home`, docker: `containai-${agent}-docker` };
+export function agentNames(agent: string): { container: string; home: string; docker: string; containerd: string; snapshots: string } {
+    return {
+        container: agent, home: `containai-${agent}-home`, docker: `containai-${agent}-docker`,
+        containerd: `containai-${agent}-containerd`, snapshots: `containai-${agent}-snapshots`,
+    };
+}
+
+/** Inner containerd's data directory, and its overlay snapshots (a directory sysbox backs with its own, dropped with the container). */
+export const INNER_CONTAINERD = "/var/lib/containerd";
+export const INNER_SNAPSHOTS = `${INNER_CONTAINERD}/io.containerd.snapshotter.v1.overlayfs`;
+
+/**
+ * Whether an agent keeps inner containerd's data on retained volumes: every
+ * agent created since layout 2 (its host key's ID says so), and an older one that
+ * opted in (agents[i].containerdVolumes; its container is re-created once).
+ */
+export function innerContainerdOnVolumes(dataLayout: number | undefined, optIn: boolean): boolean {
+    return (dataLayout ?? 1) >= AGENT_DATA_LAYOUT || optIn;
 }
 
 /**
@@ -152,6 +168,10 @@ export interface AgentArgs {
      * (workspaces, data volumes) and the image.
      */
     after: pulumi.Resource[];
+    /** The agent's host key (made by Agents before the host step, which needs its data layout). */
+    hostKey: AgentHostKey;
+    /** Inner containerd's data on retained volumes (innerContainerdOnVolumes). */
+    containerdVolumes: pulumi.Input<boolean>;
 }
 
 /**
@@ -166,7 +186,7 @@ export class Agent extends pulumi.ComponentResource {
     /** "ssh-ed25519 <base64>" the agent's sshd presents (pinned). */
     public readonly hostPublicKey: pulumi.Output<string>;
     /** Names of the agent's data volumes (kept by destroy; see agentNames). */
-    public readonly volumes: { home: string; docker: string };
+    public readonly volumes: { home: string; docker: string; containerd: string; snapshots: string };
     constructor(name: string, args: AgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containai:agent:Agent", name, {}, opts);
         const a = args.agent;
@@ -174,8 +194,8 @@ export class Agent extends pulumi.ComponentResource {
             throw new pulumi.RunError(`Agent ${a.name}: runs on daemon ${a.daemon}, but was given ${args.daemon.name}`);
         }
         const n = agentNames(a.name);
-        const hostKey = new AgentHostKey(`${name}-hostkey`, { agent: a.name }, { parent: this });
-        this.volumes = { home: n.home, docker: n.docker };
+        const hostKey = args.hostKey;
+        this.volumes = { home: n.home, docker: n.docker, containerd: n.containerd, snapshots: n.snapshots };
         const limits = pulumi.all([args.hostCpus, args.hostMemoryBytes])
             .apply(([cpus, mem]) => agentLimits(a, cpus, mem));
         const port = pulumi.output(args.sshPort);
@@ -204,12 +224,16 @@ export class Agent extends pulumi.ComponentResource {
                 { label: "containai.stack", value: args.stack },
             ],
             envs: Object.keys(a.env).sort().map((k) => `${k}=${a.env[k]}`),
-            mounts: [
+            mounts: pulumi.output(args.containerdVolumes).apply((cd) => [
                 { type: "volume", source: n.home, target: `/home/${a.user}` },
                 { type: "volume", source: n.docker, target: "/var/lib/docker" },
+                // Inner containerd (Docker >= 29's image store): its directory, and its snapshots at the exact
+                // path sysbox would otherwise back with a directory of its own (upstream sysbox#1021).
+                ...(cd ? [{ type: "volume", source: n.containerd, target: INNER_CONTAINERD },
+                    { type: "volume", source: n.snapshots, target: INNER_SNAPSHOTS }] : []),
                 { type: "bind", source: a.workspace, target: a.workspacePath },
                 ...a.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly })),
-            ],
+            ]),
             ports: [
                 { internal: 22, external: port, ip: a.sshBind, protocol: "tcp" },
                 ...a.ports.map((p) => ({ internal: p.container, external: p.host, ip: p.bind, protocol: p.protocol })),
@@ -230,11 +254,19 @@ export class Agent extends pulumi.ComponentResource {
     }
 }
 
-/** The agents host step's AGENTS lines: "name container uid home-volume docker-volume workspace". */
-export function agentHostLines(agents: Pick<AgentConfig, "name" | "uid" | "workspace">[]): string {
-    return agents.map((a) => {
+/**
+ * The agents host step's AGENTS lines: "name container uid home-volume
+ * docker-volume workspace containerd-volume snapshots-volume key" ("-" for
+ * the two containerd volumes when the agent keeps inner containerd in its root
+ * filesystem; key: the agent's stack-config key, for messages). `index` maps
+ * an agent to its position in containai:agents.
+ */
+export function agentHostLines(agents: Pick<AgentConfig, "name" | "uid" | "workspace">[], containerdVolumes: boolean[],
+    index: (name: string) => number): string {
+    return agents.map((a, i) => {
         const n = agentNames(a.name);
-        return `${a.name} ${n.container} ${a.uid} ${n.home} ${n.docker} ${a.workspace}`;
+        const cd = containerdVolumes[i] ? `${n.containerd} ${n.snapshots}` : "- -";
+        return `${a.name} ${n.container} ${a.uid} ${n.home} ${n.docker} ${a.workspace} ${cd} ${NS}:agents[${index(a.name)}]`;
     }).join("\n");
 }
 
@@ -357,6 +389,16 @@ export class Agents extends pulumi.ComponentResource {
         // the step that keeps them running, then the health check.
         const images = new Map<string, docker.RemoteImage>();
         const prepared = new Map<string, HostState>();
+        // Host keys first: the host step needs each agent's data layout. Until 2026-12 each key was a
+        // child of its Agent; the alias keeps it (a key never changes, and the container depends on it).
+        const hostKeys = new Map<string, AgentHostKey>();
+        const onVolumes = new Map<string, pulumi.Output<boolean>>();
+        for (const a of c.agents) {
+            const was = { parent: pulumi.createUrn(`${name}-${a.name}`, "containai:agent:Agent", this) };
+            const key = new AgentHostKey(`${name}-${a.name}-hostkey`, { agent: a.name }, { parent: this, aliases: [was] });
+            hostKeys.set(a.name, key);
+            onVolumes.set(a.name, key.id.apply((id) => innerContainerdOnVolumes(dataLayoutOf(id), a.containerdVolumes === true)));
+        }
         for (const d of c.daemons) {
             const mine = c.agents.filter((a) => a.daemon === d.name);
             if (mine.length === 0) continue;
@@ -365,9 +407,10 @@ export class Agents extends pulumi.ComponentResource {
                 connection: args.connection,
                 label: `agents of ${d.name} (workspaces, data volumes)`,
                 ...scriptSet("agents-prepare"),
-                env: ready.apply((after) => ({
-                    SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine),
+                env: pulumi.all([ready, pulumi.all(mine.map((a) => onVolumes.get(a.name) as pulumi.Output<boolean>))]).apply(([after, cds]) => ({
+                    SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine, cds, (n) => c.agents.findIndex((x) => x.name === n)),
                     SOURCES: agentSourceLines(mine, (n) => c.agents.findIndex((x) => x.name === n)), AFTER: after,
+                    ROOTFS_GUARD: rootfsGuardPath(d),
                 })),
                 desired: agentHostDesired(mine),
                 // After the port record: a refused port stops the run before any agent step changes the host.
@@ -407,6 +450,7 @@ export class Agents extends pulumi.ComponentResource {
                 sshPort: ports.ports.apply((p) => p[a.name]),
                 hostCpus, hostMemoryBytes: hostMem,
                 imageId: image.imageId, after: [prepared.get(d.name) as HostState, image],
+                hostKey: hostKeys.get(a.name) as AgentHostKey, containerdVolumes: onVolumes.get(a.name) as pulumi.Output<boolean>,
             }, { parent: this });
         });
         const running: pulumi.Output<Record<string, string>>[] = [];
@@ -457,7 +501,7 @@ export class Agents extends pulumi.ComponentResource {
             new HealthCheck(`${name}-${d.name}-health`, {
                 connection: args.connection,
                 probeScript: hostScript("agents-health-probe.sh"),
-                env: lines.apply((AGENTS) => ({ SOCKET: d.socket, AGENTS })),
+                env: lines.apply((AGENTS) => ({ SOCKET: d.socket, AGENTS, ROOTFS_GUARD: rootfsGuardPath(d) })),
                 after: pulumi.all([run.observed, pulumi.all(mine.map((g) => pulumi.all([g.containerId, g.container.image, g.container.memory, g.container.cpuQuota])))])
                     .apply((all) => crypto.createHash("sha256").update(JSON.stringify(all)).digest("hex")),
             }, { parent: this });

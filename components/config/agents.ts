@@ -61,6 +61,12 @@ export interface AgentConfig {
     mounts: AgentMount[];
     ports: AgentPort[];
     sysctls: Record<string, string>;
+    /**
+     * Opt-in for an agent created before 2026-12 (data layout 1): move inner
+     * containerd's data onto retained volumes. Its container is re-created
+     * once, the data carried over. Agents created since have them anyway.
+     */
+    containerdVolumes?: true;
 }
 
 export interface OperatorConfig {
@@ -87,7 +93,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 /** Linux user names as useradd accepts them by default on Debian/Ubuntu. */
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 const AGENT_KEYS = ["name", "image", "imageArchive", "daemon", "workspace", "workspacePath", "user", "uid", "sshPort",
-    "sshBind", "exposeSsh", "cpus", "memory", "authorizedKeys", "env", "secrets", "mounts", "ports", "sysctls",
+    "sshBind", "exposeSsh", "cpus", "memory", "authorizedKeys", "env", "secrets", "mounts", "ports", "sysctls", "containerdVolumes",
     // Accepted only to be refused with a reason (the guardrails):
     "privileged", "networkMode", "pidMode", "ipcMode", "utsMode", "usernsMode", "cgroupnsMode", "runtime", "devices", "egress"];
 /** Paths inside an agent that the runtime or the built-in Docker-in-Docker owns. */
@@ -220,7 +226,7 @@ function parseMounts(c: Collector, k: string, raw: unknown, daemons: DaemonPaths
         const target = t.path;
         const rt = RUNTIME_TARGETS.find((p) => pathsNest(target, p));
         if (rt) c.add(`${key}.target`, `${show(rawTarget)} is refused: ${rt} inside an agent is the runtime's (sysbox virtualizes it); remove the mount`);
-        if (pathsNest(target, "/var/lib/docker") || pathsNest(target, "/etc/docker")) {
+        if (pathsNest(target, "/var/lib/docker") || pathsNest(target, "/etc/docker") || pathsNest(target, "/var/lib/containerd")) {
             c.add(`${key}.target`, `${show(rawTarget)} is refused: it would override the agent's inner Docker data or config; ${DIND}`);
         }
         const type: "bind" | "volume" = rawSource.startsWith("/") ? "bind" : "volume";
@@ -365,7 +371,8 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
             if (secret) c.add(`${k}.workspace`, `${show(workspace)} is refused: ${secret}`);
         }
         const workspacePath = absPath(c, `${k}.workspacePath`, r.workspacePath, `/home/${user}/workspace`);
-        if (RUNTIME_TARGETS.some((p) => pathsNest(workspacePath, p)) || pathsNest(workspacePath, "/var/lib/docker")) {
+        if (RUNTIME_TARGETS.some((p) => pathsNest(workspacePath, p)) || pathsNest(workspacePath, "/var/lib/docker") ||
+            pathsNest(workspacePath, "/var/lib/containerd")) {
             c.add(`${k}.workspacePath`, `${show(workspacePath)} is refused (runtime or inner Docker path); use e.g. /home/${user}/workspace`);
         }
         let sshPort: number | "auto" = "auto";
@@ -421,9 +428,17 @@ export function validateAgents(c: Collector, raw: unknown, daemons: DaemonPaths[
         });
         const ports = parsePorts(c, k, r.ports);
         const sysctls = parseSysctls(c, k, r.sysctls);
+        let containerdVolumes: true | undefined;
+        if (r.containerdVolumes !== undefined) {
+            if (bool(c, `${k}.containerdVolumes`, r.containerdVolumes, true)) containerdVolumes = true;
+            else {
+                c.add(`${k}.containerdVolumes`, "false is refused: agents created since 2026-12 keep inner containerd's data on " +
+                    "volumes, and moving it back would lose it on the next re-creation; remove the key");
+            }
+        }
         if (name !== undefined && image !== undefined) {
             out.push({ name, image, imageArchive, daemon, workspace, workspacePath, user, uid, sshPort, sshBind, cpus, memoryBytes,
-                authorizedKeys, env, secrets, mounts, ports, sysctls });
+                authorizedKeys, env, secrets, mounts, ports, sysctls, ...(containerdVolumes ? { containerdVolumes } : {}) });
         }
     });
     const names = new Map<string, number>();

@@ -131,20 +131,15 @@ describe("lab e2e: agents (host 3)", () => {
         assert.equal(exported.code, 0, exported.out);
         assert.match(exported.out, /docker:index\/volume:Volume::agents-alpha-home/);
         assert.match(exported.out, /pulumi-nodejs:dynamic:Resource::agents-beta-running/);
-        const before = { alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}") };
+        const containers = (): Record<string, string> =>
+            ({ alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}") });
+        const before = containers();
         sshOk(alias("alpha"), "echo old-home > ~/old.txt; echo old-ws > ~/workspace/old.txt");
         stack.useProgram(ROOT);
         // From here on the operator's config ends with a `Host *` ProxyJump (to a closed local
         // port): it must reroute none of our entries (ours say ProxyJump themselves).
         fs.appendFileSync(path.join(sshDir, "config"), OPERATOR_CONFIG.slice(OPERATOR_CONFIG.indexOf("\nHost *")));
-        const p = stack.preview();
-        assert.equal(p.code, 0, p.out);
-        assert.doesNotMatch(p.out, /replace/);
-        const u = stack.up();
-        assert.equal(u.code, 0, u.out);
-        assert.doesNotMatch(u.out, /replace/);
-        assert.deepEqual({ alpha: inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), beta: inspect("beta", "{{.Id}} {{.State.StartedAt}}") }, before,
-            "the same containers, not restarted");
+        stack.upReplacingNothing(containers, before);
         assert.equal(hostOk(H, `${D} volume ls -q | grep '^containai-' | sort | tr '\\n' ' '`),
             "containai-alpha-docker containai-alpha-home containai-beta-docker containai-beta-home");
         assert.equal(sshOk(alias("alpha"), "cat ~/old.txt ~/workspace/old.txt"), "old-home\nold-ws");
@@ -678,7 +673,9 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
                 assert.equal(u.code, 0, u.out);
                 assert.doesNotMatch(u.out, /Conflict/);
                 assert.equal(sshOk(alias("omega"), "echo w > ~/workspace/w.txt; hostname"), "omega");
-                assert.equal(hostOk(H, `${D} volume ls -q --filter name=containai-omega | sort | tr '\\n' ' '`), "containai-omega-docker containai-omega-home");
+                // A new agent: inner containerd's directory and snapshots on volumes too (data layout 2).
+                assert.equal(hostOk(H, `${D} volume ls -q --filter name=containai-omega | sort | tr '\\n' ' '`),
+                    "containai-omega-containerd containai-omega-docker containai-omega-home containai-omega-snapshots");
                 const q = stack.preview("--refresh", "--expect-no-changes");
                 assert.equal(q.code, 0, q.out);
             });
@@ -688,7 +685,8 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         }
         const u = stack.up();
         assert.equal(u.code, 0, u.out);
-        hostOk(H, `${D} volume rm containai-omega-home containai-omega-docker >/dev/null && rm -rf /var/lib/containai/workspaces/omega`);
+        hostOk(H, `${D} volume rm containai-omega-home containai-omega-docker containai-omega-containerd containai-omega-snapshots >/dev/null ` +
+            "&& rm -rf /var/lib/containai/workspaces/omega");
         assert.equal(containers(), before);
     });
 

@@ -221,6 +221,20 @@ export class Stack {
         assert.notEqual(up.code, 0, `up did not refuse:\n${up.out}`);
         return { audit, up };
     }
+    /**
+     * An upgrade that must re-create and restart nothing: preview and up show
+     * no replacement, and `containers()` (IDs and start times, say) reads the
+     * same as `before`, taken before the change.
+     */
+    upReplacingNothing(containers: () => unknown, before: unknown): void {
+        const p = this.preview();
+        assert.equal(p.code, 0, p.out);
+        assert.doesNotMatch(p.out, /replace/);
+        const u = this.up();
+        assert.equal(u.code, 0, u.out);
+        assert.doesNotMatch(u.out, /replace/);
+        assert.deepEqual(containers(), before, "the same containers, not restarted");
+    }
     destroy(): Result { return this.pulumi("destroy", "--yes", "--skip-preview"); }
     cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
 }

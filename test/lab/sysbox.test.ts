@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labSysbox, Result, Stack } from "./harness";
+import { DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labSysbox, previousProgram, Result, ROOT, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: real sysbox (host 4)", () => {
@@ -27,6 +27,12 @@ describe("lab e2e: real sysbox (host 4)", () => {
     // an agent may have. Any other failed unit fails the boot test.
     const KERNEL_FS_UNITS = ["sys-kernel-config.mount", "sys-kernel-debug.mount", "sys-kernel-tracing.mount"];
     // The seed's error (runc >= 1.3.3 under sysbox without sysbox-fs 1302a6f).
+    // The last program before data layout 2 (inner containerd on volumes): the agents are created by it,
+    // so the upgrade and the opt-in with its carry-over run on real sysbox.
+    const LAYOUT_1 = "3c0228ff1ff2ce907e665a67e8ceeaee0d523197";
+    let previous: string | undefined;
+    /** sid (created before layout 2) opts in to inner containerd on volumes in S7b. */
+    let sidOptIn = false;
     const OPENAT2_ERROR = /unsafe procfs detected: openat2 \/proc\/\.\/sys\/net\/ipv4\/ip_unprivileged_port_start: invalid cross-device link/;
     let stack: Stack;
     let sshDir: string;
@@ -43,7 +49,7 @@ describe("lab e2e: real sysbox (host 4)", () => {
     });
     const config = (): Record<string, unknown> => ({
         ...labConfig(H, {
-            "containai:agents": [agent("deb", "dind-bookworm"), agent("sid", "dind-sid")],
+            "containai:agents": [agent("deb", "dind-bookworm"), { ...agent("sid", "dind-sid"), ...(sidOptIn ? { containerdVolumes: true } : {}) }],
             "containai:operator": { sshConfig: true, sshDir },
         }),
         "containai:sysbox": sysbox.config,
@@ -91,12 +97,20 @@ describe("lab e2e: real sysbox (host 4)", () => {
         stack = new Stack(STACK, config());
     });
     after(() => {
+        if (previous) fs.rmSync(previous, { recursive: true, force: true });
         stack?.cleanup();
         if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
     });
 
+    /** Volume mounts of an agent's container: "destination=volume", sorted by destination. */
+    const volumesOf = (name: string): string =>
+        inspect(name, '{{range .Mounts}}{{if eq .Type "volume"}}{{.Destination}}={{.Name}} {{end}}{{end}}').trim().split(" ").sort().join(" ");
+
     it("S1. up installs the LAB BUILD through the custom-release path; the daemon runs it by default", () => {
         assert.match(sysbox.version, /^0\.7\.0\+lab\.[a-z0-9.-]+$/);
+        // Created by the program before data layout 2 (upgraded in S1b).
+        previous = previousProgram(LAYOUT_1);
+        stack.useProgram(previous);
         const r = stack.up();
         assert.equal(r.code, 0, r.out);
         const out = stack.pulumi("stack", "output", "sysboxVersion");
@@ -107,6 +121,15 @@ describe("lab e2e: real sysbox (host 4)", () => {
         assert.doesNotMatch(v, /TEST DOUBLE/);
         assert.equal(hostOk(H, "systemctl is-active sysbox sysbox-mgr sysbox-fs"), "active\nactive\nactive");
         assert.match(hostOk(H, `${D} info --format '{{.DefaultRuntime}} {{.Driver}}'`), /^sysbox-runc overlay2$/);
+    });
+
+    it("S1b. the upgrade to data layout 2 re-creates and restarts no agent; older agents keep inner containerd in their root filesystem", () => {
+        const containers = (): Record<string, string> => ({ deb: inspect("deb", "{{.Id}} {{.State.StartedAt}}"), sid: inspect("sid", "{{.Id}} {{.State.StartedAt}}") });
+        const before = containers();
+        stack.useProgram(ROOT);
+        stack.upReplacingNothing(containers, before);
+        assert.equal(volumesOf("sid"), "/home/agent=containai-sid-home /var/lib/docker=containai-sid-docker");
+        assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
     });
 
     it("S2. agents boot under real sysbox: a user namespace, systemd up (only the kernel-fs units this kernel lacks failed), sshd and inner dockerd active", () => {
@@ -162,6 +185,53 @@ describe("lab e2e: real sysbox (host 4)", () => {
         assert.equal(sshOk("deb", "docker image inspect -f ok tiny built"), "ok\nok");
         assert.equal(sshOk("deb", "docker start -a keep"), "kept");
         assert.equal(sshOk("deb", "cat ~/workspace/owner.txt"), "from-agent");
+    });
+
+    it("S7b. the containerd image store inside: an older agent opts in, its inner containerd data is carried over to volumes, and survives a re-creation", () => {
+        // Docker 28's containerd image store (Docker 29's default): images and snapshots in /var/lib/containerd.
+        const store = "echo '{\"features\":{\"containerd-snapshotter\":true}}' | sudo tee /etc/docker/daemon.json >/dev/null " +
+            "&& sudo systemctl restart docker && docker info -f '{{.DriverStatus}}'";
+        assert.match(sshOk("sid", store), /io\.containerd\.snapshotter\.v1/);
+        sshOk("sid", "docker image inspect tiny >/dev/null 2>&1 || docker import - tiny", fs.readFileSync(path.join(images, "tiny.tar")));
+        sshOk("sid", "docker rm -f keepc >/dev/null 2>&1; docker create --name keepc tiny echo kept-in-containerd >/dev/null");
+        assert.equal(sshOk("sid", "docker start -a keepc"), "kept-in-containerd");
+        assert.match(sshOk("sid", "sudo ctr -n moby images ls -q"), /tiny/, "the image is containerd's");
+        // The opt-in: the container is re-created once; the data is carried over first.
+        const id = inspect("sid", "{{.Id}}");
+        sidOptIn = true;
+        stack.setConfig(config());
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.notEqual(inspect("sid", "{{.Id}}"), id, "the opted-in agent was re-created");
+        assert.match(hostOk(H, "ls /var/lib/containai-docker/volumes/containai-sid-containerd/_data"), /io\.containerd\.metadata\.v1\.bolt/);
+        assert.equal(volumesOf("sid"), "/home/agent=containai-sid-home " +
+            "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs=containai-sid-snapshots " +
+            "/var/lib/containerd=containai-sid-containerd /var/lib/docker=containai-sid-docker");
+        const check = (): void => {
+            booted("sid");
+            // The image store setting lives in the root filesystem (a re-creation resets it); the data does not.
+            assert.match(sshOk("sid", "sudo ctr -n moby images ls -q"), /tiny/, "containerd's image survived");
+            assert.match(sshOk("sid", store), /io\.containerd\.snapshotter\.v1/);
+            assert.equal(sshOk("sid", "docker start -a keepc"), "kept-in-containerd");
+            assert.equal(sshOk("sid", "docker run --rm tiny echo nested-from-containerd"), "nested-from-containerd");
+        };
+        check();
+        // By construction from here on: a re-creation (removed by hand) keeps it too (upstream sysbox#1021).
+        hostOk(H, `${D} rm -f sid >/dev/null`);
+        const r = stack.up("--refresh");
+        assert.equal(r.code, 0, r.out);
+        check();
+        assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
+        // Taking the opt-in back would re-create the agent without its containerd volumes: refused before anything changes.
+        sidOptIn = false;
+        stack.setConfig(config());
+        const back = stack.up();
+        assert.notEqual(back.code, 0, back.out);
+        assert.match(back.out, /agent sid keeps inner containerd's data on volumes .*containerdVolumes/);
+        assert.equal(inspect("sid", "{{.State.Running}}"), "true", "sid untouched");
+        sidOptIn = true;
+        stack.setConfig(config());
+        assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
     });
 
     it("S8. negative control: a v0.6.7 LAB BUILD (no openat2 fix) fails the same nested run with the seed's error; an interrupted upgrade back to 0.7.0 recovers with the agents' data", () => {
@@ -238,6 +308,10 @@ describe("lab e2e: real sysbox (host 4)", () => {
         up("deb");
         assert.equal(hostOk(H, `${D} exec deb stat -c %u /etc/passwd`), "65534", "the image files are unmapped");
         assert.notEqual(ssh("deb", "id -un").code, 0, "a login works on an unmapped agent");
+        // Even a plain preview says so: sshd answers, but the health check looks at the image files too.
+        const health = stack.preview();
+        assert.notEqual(health.code, 0, health.out);
+        assert.match(health.out, /agent\.deb root filesystem unmapped: \/usr is owned by host uid 0.*logins fail/);
         const audit = stack.driftReportedThenRestored(/agents-containai-docker-running/, "an unmapped agent is drift");
         assert.match(audit.out, /host-containai-docker-instance/, "the disabled guard is drift");
         assert.equal(hostOk(H, `systemctl is-enabled ${GUARD}`), "enabled");
@@ -254,7 +328,7 @@ describe("lab e2e: real sysbox (host 4)", () => {
         const d = stack.destroy();
         assert.equal(d.code, 0, d.out);
         assert.equal(hostOk(H, "ls /var/lib/containai-docker/containers | wc -l"), "0", "no container left");
-        assert.equal(hostOk(H, "ls /var/lib/containai-docker/volumes | grep -c '^containai-'"), "4", "four agent volumes kept");
+        assert.equal(hostOk(H, "ls /var/lib/containai-docker/volumes | grep -c '^containai-'"), "6", "the agents' volumes kept: deb's two (layout 1), sid's four (inner containerd and its snapshots too)");
         assert.equal(hostOk(H, "for f in /etc/systemd/system/containai-docker-rootfs-guard.service /usr/local/libexec/containai; do [ ! -e $f ] || echo $f; done"), "",
             "the rootfs guard and its unit are gone");
         assert.equal(hostOk(H, "cat /var/lib/containai/workspaces/deb/owner.txt"), "from-agent");

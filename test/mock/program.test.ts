@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { projectRoot } from "../helpers";
 import { renderReleaseWorkflow } from "../../components/render/workflow";
+import { hostKeyId } from "../../components/agent/providers";
 import { after, describe, it } from "mocha";
 
 function sha8(s: string): string {
@@ -44,6 +45,11 @@ describe("program graph (mocks)", () => {
                     state.sha256 = { amd64: "a".repeat(64), arm64: "b".repeat(64) };
                 }
                 regs.push({ type: args.type, name: args.name, inputs: args.inputs });
+                // Host keys' IDs as the provider makes them; agents named "old-*" stand for keys made before layout 2.
+                if (args.name.endsWith("-hostkey")) {
+                    const agent = String(args.inputs.agent);
+                    return { id: agent.startsWith("old-") ? `hostkey-${agent}` : hostKeyId(agent), state };
+                }
                 return { id: `${args.name}-id`, state };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
@@ -296,8 +302,10 @@ describe("program graph (mocks)", () => {
             assert.equal(optsOf("agents-alpha-container").deleteBeforeReplace, true);
             // The host step: every agent's workspace, volumes and guard, in one step; it keeps them on delete.
             const prep = regs.find((r) => r.name === "agents-containai-docker-prepare")!.inputs;
-            assert.equal(prep.env.AGENTS, "alpha alpha 1000 containai-alpha-home containai-alpha-docker /var/lib/containai/workspaces/alpha\n" +
-                "beta beta 1000 containai-beta-home containai-beta-docker /var/lib/containai/workspaces/beta");
+            assert.equal(prep.env.AGENTS, "alpha alpha 1000 containai-alpha-home containai-alpha-docker /var/lib/containai/workspaces/alpha " +
+                "containai-alpha-containerd containai-alpha-snapshots containai:agents[0]\n" +
+                "beta beta 1000 containai-beta-home containai-beta-docker /var/lib/containai/workspaces/beta " +
+                "containai-beta-containerd containai-beta-snapshots containai:agents[1]");
             assert.equal(prep.env.MANAGED_BY, "containai-infra");
             assert.deepEqual(prep.desired, {
                 "alpha.workspace": "present", "alpha.workspace_owner": "1000", "alpha.volumes": "present", "alpha.docker_volume_others": "none",
@@ -328,6 +336,29 @@ describe("program graph (mocks)", () => {
             assert.deepEqual([ports.sockets, ports.stack], [["/var/run/containai-docker.sock"], "test"]);
         });
 
+        it("inner containerd on volumes: agents of layout 2 have them; an older agent keeps its container until it opts in", async () => {
+            const cfg = [
+                { name: "old-a", image: "img:1", authorizedKeys: [PUB] },
+                { name: "old-b", image: "img:1", authorizedKeys: [PUB], containerdVolumes: true },
+            ];
+            const { regs, seen, error } = await runProgram({ ssh, agents: cfg });
+            assert.equal(error, undefined, String(error));
+            const mounts = (n: string): string[] => regs.find((r) => r.name === `agents-${n}-container`)!.inputs.mounts
+                .map((m: { target: string }) => m.target);
+            assert.deepEqual(mounts("old-a"), ["/home/agent", "/var/lib/docker", "/home/agent/workspace"], "no new mount: not re-created");
+            assert.deepEqual(mounts("old-b"), ["/home/agent", "/var/lib/docker", "/var/lib/containerd",
+                "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs", "/home/agent/workspace"]);
+            const prep = regs.find((r) => r.name === "agents-containai-docker-prepare")!.inputs;
+            assert.deepEqual(prep.env.AGENTS.split("\n").map((l: string) => l.split(" ").slice(6).join(" ")),
+                ["- - containai:agents[0]", "containai-old-b-containerd containai-old-b-snapshots containai:agents[1]"]);
+            assert.equal(prep.env.ROOTFS_GUARD, "/usr/local/libexec/containai/containai-docker-rootfs-guard");
+            // Host keys moved from each Agent to Agents (before the host step): aliased, so none is re-created.
+            const hk = seen.find((x) => x.name === "agents-old-a-hostkey")!;
+            assert.equal(hk.parent, "Agents");
+            const alias = (hk.opts?.aliases ?? [])[0] as { parent: pulumi.Output<string> };
+            assert.match(await new Promise<string>((ok) => alias.parent.apply(ok)), /containai:agent:Agents\$containai:agent:Agent::agents-old-a$/);
+        });
+
         it("the container: sysbox-runc, systemd as PID 1, limits, labels, loopback SSH, volumes; the host key is a secret", async () => {
             const { regs, seen } = await runProgram({ ssh, agents: agentsCfg });
             const c = regs.find((r) => r.name === "agents-alpha-container")!.inputs;
@@ -350,6 +381,8 @@ describe("program graph (mocks)", () => {
             assert.deepEqual(c.ports, [{ internal: 22, external: 2300, ip: "127.0.0.1", protocol: "tcp" }]);
             assert.deepEqual(c.mounts.map((m: { type: string; source: string; target: string }) => `${m.type} ${m.source} ${m.target}`), [
                 "volume containai-alpha-home /home/agent", "volume containai-alpha-docker /var/lib/docker",
+                "volume containai-alpha-containerd /var/lib/containerd",
+                "volume containai-alpha-snapshots /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs",
                 "bind /var/lib/containai/workspaces/alpha /home/agent/workspace"]);
             const uploads = seen.find((s) => s.name === "agents-alpha-container")!.props.uploads as { file: string; content: unknown; permissions: string }[];
             // The generated private host key is a secret output (the engine applies additionalSecretOutputs;

@@ -12,7 +12,7 @@ import { checkConfig, RawConfig } from "../../components/config/schema";
 import { authorizedKeyProblem, normalizePath } from "../../components/config/checks";
 import { agentSecretLines, agentSourceLines, CONTROL_DIR_MAX, sshControlDir } from "../../components/agent/agent";
 import { generateHostKey, hostKeyProblem } from "../../components/agent/hostkeys";
-import { hostKeyProvider } from "../../components/agent/providers";
+import { AGENT_DATA_LAYOUT, dataLayoutOf, hostKeyId, hostKeyProvider } from "../../components/agent/providers";
 import { renderOperatorSshConfig } from "../../components/render/ssh";
 import { renderEgress } from "../../components/render/daemon";
 import { mountViolations } from "../../policy/rules";
@@ -340,6 +340,11 @@ describe("agent security: generated host keys load in OpenSSH", () => {
         assert.deepEqual(await diff("hostkey-a", { agent: "a", ...good }, { agent: "a" }), { changes: false });
         const created = await (hostKeyProvider.create as NonNullable<typeof hostKeyProvider.create>)({ agent: "a" });
         assert.equal(hostKeyProblem(created.outs.privateKey, created.outs.publicKey), undefined);
+        // A new key records the current data layout in its ID (a replaced broken key too: its container is re-created anyway).
+        assert.equal(created.id, hostKeyId("a"));
+        assert.equal(dataLayoutOf(created.id), AGENT_DATA_LAYOUT);
+        assert.equal(dataLayoutOf("hostkey-a"), 1, "keys made before layout 2");
+        assert.equal(dataLayoutOf("hostkey-hostkey2-x"), 1, "an agent's name never reads as a layout");
     });
 
     it("600 generated keys all load in real OpenSSH (ssh-keygen -y gives the same public key)", function () {

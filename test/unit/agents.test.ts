@@ -68,6 +68,13 @@ describe("agents: schema, guardrails, ports, limits", () => {
         refused({ mounts: [{ source: "/srv/x", target: "/var/lib/docker" }] }, "containai:agents[0].mounts[0].target",
             /inner Docker data or config; use the built-in Docker-in-Docker/);
         refused({ mounts: [{ source: "containai-beta-docker", target: "/x" }] }, "containai:agents[0].mounts[0].source", /agents' own data/);
+        // Inner containerd's data (and its snapshots) live on the agent's own volumes.
+        refused({ mounts: [{ source: "/srv/x", target: "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs" }] },
+            "containai:agents[0].mounts[0].target", /inner Docker data or config/);
+        refused({ workspacePath: "/var/lib/containerd/ws" }, "containai:agents[0].workspacePath", /runtime or inner Docker path/);
+        refused({ containerdVolumes: false }, "containai:agents[0].containerdVolumes", /false is refused: .*remove the key/);
+        assert.equal(checkConfig({ ssh: SSH, agents: [agent({ containerdVolumes: true })] }).config.agents[0].containerdVolumes, true);
+        assert.equal(checkConfig({ ssh: SSH, agents: [agent()] }).config.agents[0].containerdVolumes, undefined);
         const ok = checkConfig({ ssh: SSH, agents: [agent({ mounts: [{ source: "/srv/datasets", target: "/data", readOnly: true },
             { source: "cache", target: "/home/agent/.cache" }] })] });
         assert.deepEqual(ok.problems, []);

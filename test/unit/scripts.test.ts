@@ -197,6 +197,45 @@ describe("host scripts (real bash)", () => {
         }));
     });
 
+    it("containerd carry-over: a tree lands in an empty volume directory whole (owners, modes, hard links, xattrs, overlay whiteouts), or not at all", () => {
+        assert.equal(os.userInfo().uid, 0, "needs root (mknod, chown, trusted.* xattrs)");
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-carry-"));
+        try {
+            // The function as agents-prepare-apply.sh defines it (its only home).
+            const src = fs.readFileSync(path.join(projectRoot(), "host-scripts", "agents-prepare-apply.sh"), "utf8");
+            const fn = /^copy_tree\(\) \{[\s\S]*?^\}$/m.exec(src);
+            assert.ok(fn, "copy_tree not found in agents-prepare-apply.sh");
+            fs.writeFileSync(path.join(tmp, "fn.sh"), fn[0]);
+            const r = spawnSync("bash", ["-c", `set -euo pipefail; . "$1/fn.sh"; cd "$1"
+                mkdir -p src/io.containerd.metadata.v1.bolt src/snaps/1/fs/etc vol/_data
+                echo meta > src/io.containerd.metadata.v1.bolt/meta.db; chown 0:42 src/io.containerd.metadata.v1.bolt/meta.db
+                echo layer > src/snaps/1/fs/etc/f; ln src/snaps/1/fs/etc/f src/snaps/1/fs/etc/hard; chmod 4750 src/snaps/1/fs/etc/f
+                mknod src/snaps/1/fs/etc/gone c 0 0
+                python3 -c 'import os, sys; os.setxattr(sys.argv[1], "trusted.overlay.opaque", b"y")' src/snaps/1/fs/etc
+                chmod 0711 src
+                copy_tree "$1/src" "$1/vol/_data" --exclude=./snaps
+                find vol -printf '%P %U:%G %m %y %n\\n' | sort
+                mkdir vol2 && copy_tree "$1/src/snaps" "$1/vol2"
+                find vol2 -printf '%P %U:%G %m %y %n\\n' | sort
+                python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())' vol2/1/fs/etc
+                ls vol | tr '\\n' ' '; echo
+                # A copy that fails (here: its source is gone) leaves the volume directory as it was, and no stage behind.
+                mkdir -p vol3/_data; touch vol3/_data/.keep; rm vol3/_data/.keep
+                if copy_tree "$1/missing" "$1/vol3/_data" 2>/dev/null; then echo copied; else echo "failed: $(ls -A vol3 | tr '\\n' ' ')"; fi`, "_", tmp],
+                { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            assert.equal(r.stdout, [
+                " 0:0 755 d 3", "_data 0:0 711 d 3", "_data/io.containerd.metadata.v1.bolt 0:0 755 d 2",
+                "_data/io.containerd.metadata.v1.bolt/meta.db 0:42 644 f 1",
+                " 0:0 755 d 3", "1 0:0 755 d 3", "1/fs 0:0 755 d 3", "1/fs/etc 0:0 755 d 2", "1/fs/etc/f 0:0 4750 f 2",
+                "1/fs/etc/gone 0:0 644 c 1", "1/fs/etc/hard 0:0 4750 f 2",
+                "y", "_data ", "failed: _data ",
+            ].join("\n") + "\n");
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+
     it("managed files are replaced atomically: a concurrent reader never sees them missing or empty", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-atomic-"));
         try {
