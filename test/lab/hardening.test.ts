@@ -2,14 +2,18 @@
 // default Docker (firewall chains, published ports, isolation both ways,
 // destroy leaves no rule of ours), and the host-side lock that keeps two runs
 // from changing a host side by side. Real engine, real SSH, real dockerd and
-// iptables on the lab host; sysbox is the lab's TEST DOUBLE (runc).
+// iptables on the lab host; sysbox is REAL: the lab build of 0.7.0
+// (lab/sysbox-lab), so the busybox containers of our daemon run under it.
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { checkoutStackFiles, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, Stack } from "./harness";
+import { checkoutStackFiles, ensureLab, execOnHost, hostOk, lab, labConfig as doubleConfig, labSysbox, onHost, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () => {
     const H = 4;
+    let sysbox: Record<string, unknown>;
+    const labConfig = (i: number, extra: Record<string, unknown> = {}): Record<string, unknown> =>
+        ({ ...doubleConfig(i, extra), "containai:sysbox": sysbox });
     const OURS = "/var/run/containai-docker.sock";
     let stack: Stack;
     let hostIp = "";
@@ -18,10 +22,21 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
 
     const ours = (args: string): string => `docker -H unix://${OURS} ${args}`;
 
-    /** HTTP GET from this machine to the lab host's own address (not loopback). */
-    function fetchFromOutside(port: number): string {
-        const r = spawnSync("curl", ["-fsS", "--max-time", "5", `http://${hostIp}:${port}/`], { encoding: "utf8" });
-        return r.status === 0 ? r.stdout.trim() : `curl failed (${r.status}): ${r.stderr.trim()}`;
+    /**
+     * HTTP GET from this machine to the lab host's own address (not loopback).
+     * A web server just started (or restarted with its daemon) may answer a
+     * moment later, under sysbox more than under runc: up to 60 tries, half a
+     * second apart, until it answers `want`; the last answer otherwise.
+     */
+    function fetchFromOutside(port: number, want: string): string {
+        let last = "";
+        for (let i = 0; i < 60; i++) {
+            const r = spawnSync("curl", ["-fsS", "--max-time", "5", `http://${hostIp}:${port}/`], { encoding: "utf8" });
+            last = r.status === 0 ? r.stdout.trim() : `curl failed (${r.status}): ${r.stderr.trim()}`;
+            if (last === want) break;
+            spawnSync("sleep", ["0.5"]);
+        }
+        return last;
     }
 
     /**
@@ -47,6 +62,7 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
     tar -chf /root/bb.tar /bin/busybox /srv 2>/dev/null
     docker import /root/bb.tar e2e-bb >/dev/null
     docker run -d --name web0 --restart always -p 8081:8080 e2e-bb /bin/busybox httpd -f -p 8080 -h /srv/www0 >/dev/null`);
+        sysbox = labSysbox("v0.7.0").config;
         stack = new Stack("e2e-network", labConfig(H));
     });
     after(() => stack?.cleanup());
@@ -55,12 +71,12 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
 
     it("N1. up beside a running default Docker: it keeps its firewall rules; ours live in our own chains", () => {
         assert.equal(dnat8081(), "1", "default Docker's DNAT rule for its published port exists before");
-        assert.equal(fetchFromOutside(8081), "default");
+        assert.equal(fetchFromOutside(8081, "default"), "default");
         const r = stack.up();
         assert.equal(r.code, 0, r.out);
         assert.equal(dnat8081(), "1", "default Docker's DNAT rule survives our daemon's start");
         assert.match(hostOk(H, "iptables -S DOCKER-ISOLATION-STAGE-1"), /-i docker0/, "default Docker's isolation rules survive");
-        assert.equal(fetchFromOutside(8081), "default");
+        assert.equal(fetchFromOutside(8081, "default"), "default");
         // Our daemon never touches the shared chains: no DOCKER rule mentions cai0.
         assert.equal(hostOk(H, "iptables-save | grep -E '^-A DOCKER' | grep -c cai0 || true"), "0");
         const save = hostOk(H, "iptables-save");
@@ -73,7 +89,7 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
     it("N2. agents on our bridge: published port answers, outbound works, no way into or out of the default Docker's bridge", () => {
         hostOk(H, `${ours("import /root/bb.tar e2e-bb")} >/dev/null
     ${ours("run -d --name web1 --restart always -p 8082:8080 e2e-bb /bin/busybox httpd -f -p 8080 -h /srv/www1")} >/dev/null`);
-        assert.equal(fetchFromOutside(8082), "ours", "our published port answers from outside the host");
+        assert.equal(fetchFromOutside(8082, "ours"), "ours", "our published port answers from outside the host");
         const ip0 = hostOk(H, "docker inspect -f '{{.NetworkSettings.IPAddress}}' web0");
         const ip1 = hostOk(H, ours("inspect -f '{{.NetworkSettings.IPAddress}}' web1"));
         assert.match(ip1, /^172\.30\./);
@@ -99,13 +115,13 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
     it("N3. restarts: ours keeps answering through the default Docker's restart, and the other way round", () => {
         hostOk(H, "systemctl restart docker");
         hostOk(H, "for i in $(seq 1 30); do docker inspect -f '{{.State.Running}}' web0 2>/dev/null | grep -q true && break; sleep 1; done");
-        assert.equal(fetchFromOutside(8082), "ours", "our published port after the default Docker restarted");
+        assert.equal(fetchFromOutside(8082, "ours"), "ours", "our published port after the default Docker restarted");
         assert.match(hostOk(H, "iptables-save"), /^-A CAI-cai0-ISO -o cai0 -j DROP$/m, "our chains survive its restart");
         hostOk(H, "systemctl restart containai-docker.service");
         hostOk(H, `for i in $(seq 1 30); do ${ours("inspect -f '{{.State.Running}}' web1")} 2>/dev/null | grep -q true && break; sleep 1; done`);
         assert.equal(dnat8081(), "1", "default Docker's DNAT rule survives our restart");
-        assert.equal(fetchFromOutside(8081), "default");
-        assert.equal(fetchFromOutside(8082), "ours");
+        assert.equal(fetchFromOutside(8081, "default"), "default");
+        assert.equal(fetchFromOutside(8082, "ours"), "ours");
         assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
     });
 
@@ -137,7 +153,7 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
         assert.equal(shared(), "0", "no rule naming our bridge is left in the shared chains");
         assert.match(hostOk(H, "iptables-save"), /^-A CAI-cai0-NAT -s 172\.30\.0\.0\/16 ! -o cai0 -j MASQUERADE$/m, "ours stay");
         assert.equal(dnat8081(), "1", "the default Docker's own rules stay");
-        assert.equal(fetchFromOutside(8082), "ours");
+        assert.equal(fetchFromOutside(8082, "ours"), "ours");
     });
 
     it("N4b. a drift audit costs one SSH connection to the host, not one per resource", () => {
@@ -173,7 +189,7 @@ describe("lab e2e: beside a default Docker, firewall, host lock (host 4)", () =>
         assert.equal(onHost(H, "ip link show cai0").code, 1, "our bridge is gone");
         assert.equal(hostOk(H, "systemctl is-active docker.service"), "active");
         assert.equal(dnat8081(), "1");
-        assert.equal(fetchFromOutside(8081), "default");
+        assert.equal(fetchFromOutside(8081, "default"), "default");
     });
 
     it("the checkout holds no stack files written by these tests", () => {
