@@ -71,9 +71,11 @@ copy_tree() {   # src dst-dir [tar options...]
 # nothing is overwritten. The container stays stopped: it is re-created next.
 carry_over_containerd() {   # name container containerd-volume snapshots-volume
   local name=$1 container=$2 cd=$3 snaps=$4 mounted upper src cd_dir snap_dir
-  mounted=$(dk inspect --type container -f '{{.Config.Labels}} {{range .Mounts}}{{if eq .Destination "/var/lib/containerd"}}on-volume{{end}}{{end}}' "$container" 2>/dev/null || echo missing)
+  # A new agent has no container yet: nothing to carry over.
+  dk container inspect "$container" >/dev/null 2>&1 || return 0
+  mounted=$(dk inspect --type container -f '{{.Config.Labels}} {{range .Mounts}}{{if eq .Destination "/var/lib/containerd"}}on-volume{{end}}{{end}}' "$container")
   case "$mounted" in
-    missing|*on-volume*) return 0 ;;
+    *on-volume*) return 0 ;;
     *"containai.managed-by:$MANAGED_BY"*) ;;
     *) die "container $container is not one of ours (no containai.managed-by=$MANAGED_BY label); remove or rename it" ;;
   esac
