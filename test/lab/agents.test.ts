@@ -121,6 +121,12 @@ describe("lab e2e: agents (host 3)", () => {
         if (sshDir) fs.rmSync(sshDir, { recursive: true, force: true });
     });
 
+    /** Remove an agent's data by hand (a test cleans up an agent it added): its four volumes (data layout 2) and workspace. */
+    const forgetAgent = (name: string): void => {
+        const volumes = ["home", "docker", "containerd", "snapshots"].map((v) => `containai-${name}-${v}`).join(" ");
+        hostOk(H, `${D} volume rm ${volumes} >/dev/null && rm -rf /var/lib/containai/workspaces/${name}`);
+    };
+
     it("A0. an upgrade from the per-agent layout: no container re-created or restarted, volumes and their data kept, then no drift", () => {
         previous = previousProgram(PER_AGENT_LAYOUT);
         stack.useProgram(previous);
@@ -316,7 +322,7 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         // The removed agent's data stays on the host.
         assert.equal(hostOk(H, "cat /var/lib/containai-docker/volumes/containai-gamma-home/_data/g.txt /var/lib/containai/workspaces/gamma/g.txt"),
             "g-home\ng-ws");
-        hostOk(H, `${D} volume rm containai-gamma-home containai-gamma-docker >/dev/null && rm -rf /var/lib/containai/workspaces/gamma`);
+        forgetAgent("gamma");
         const q = stack.preview("--refresh", "--expect-no-changes");
         assert.equal(q.code, 0, q.out);
     });
@@ -488,7 +494,8 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         });
         const u = stack.up();
         assert.equal(u.code, 0, u.out);
-        hostOk(H, `${D} volume rm containai-delta-home containai-delta-docker >/dev/null && rm -rf /var/lib/containai/workspaces/delta /srv/e2e`);
+        forgetAgent("delta");
+        hostOk(H, "rm -rf /srv/e2e");
         assert.equal(containers(), before);
     });
 
@@ -685,8 +692,7 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         }
         const u = stack.up();
         assert.equal(u.code, 0, u.out);
-        hostOk(H, `${D} volume rm containai-omega-home containai-omega-docker containai-omega-containerd containai-omega-snapshots >/dev/null ` +
-            "&& rm -rf /var/lib/containai/workspaces/omega");
+        forgetAgent("omega");
         assert.equal(containers(), before);
     });
 
