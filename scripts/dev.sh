@@ -18,6 +18,17 @@ mkdir -p .pulumi-state
 # Pulumi.dev.yaml plus this machine's lab pins (never written into the checkout's tracked files).
 lab_dir="${CONTAINAI_CACHE:-$HOME/.cache/containai-infra}/lab"
 node lab/dev-config.js Pulumi.dev.yaml "$lab_dir" .pulumi-state/Pulumi.dev.lab.yaml
+# The dev stack describes lab host 1 as it was converged. When the lab made
+# host 1 again (bare: a new image, other lab keys, a cleaned lab), that state
+# describes a host that is gone, and its docker resources cannot even be
+# refreshed (no daemon answers): start the lab stack over (local state only).
+host_id=$(docker inspect -f '{{.Id}}' containai-lab-1)
+if [ -f .pulumi-state/dev-host-id ] && [ "$(cat .pulumi-state/dev-host-id)" != "$host_id" ] &&
+  pulumi stack select dev --non-interactive >/dev/null 2>&1; then
+  echo "dev: lab host 1 was made again (bare); starting the dev stack over" >&2
+  pulumi stack rm dev --force --yes --preserve-config --non-interactive >/dev/null
+fi
+echo "$host_id" > .pulumi-state/dev-host-id
 pulumi stack select --create dev --non-interactive >/dev/null
 pulumi up --yes --non-interactive --skip-preview --refresh --config-file .pulumi-state/Pulumi.dev.lab.yaml "$@"
 alias=$(pulumi stack output agentAccess --json | jq -r '.[0].alias // empty')
