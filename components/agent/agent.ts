@@ -56,8 +56,8 @@ export const INNER_SNAPSHOTS = `${INNER_CONTAINERD}/io.containerd.snapshotter.v1
  * agent created since layout 2 (its host key's ID says so), and an older one that
  * opted in (agents[i].containerdVolumes; its container is re-created once).
  */
-export function innerContainerdOnVolumes(dataLayout: number | undefined, optIn: boolean): boolean {
-    return (dataLayout ?? 1) >= AGENT_DATA_LAYOUT || optIn;
+export function innerContainerdOnVolumes(dataLayout: number, optIn: boolean): boolean {
+    return dataLayout >= AGENT_DATA_LAYOUT || optIn;
 }
 
 /**
@@ -391,6 +391,8 @@ export class Agents extends pulumi.ComponentResource {
         const prepared = new Map<string, HostState>();
         // Host keys first: the host step needs each agent's data layout. Until 2026-12 each key was a
         // child of its Agent; the alias keeps it (a key never changes, and the container depends on it).
+        /** An agent's position in containai:agents (for the keys the host step's messages name). */
+        const indexOf = (agent: string): number => c.agents.findIndex((x) => x.name === agent);
         const hostKeys = new Map<string, AgentHostKey>();
         const onVolumes = new Map<string, pulumi.Output<boolean>>();
         for (const a of c.agents) {
@@ -408,8 +410,8 @@ export class Agents extends pulumi.ComponentResource {
                 label: `agents of ${d.name} (workspaces, data volumes)`,
                 ...scriptSet("agents-prepare"),
                 env: pulumi.all([ready, pulumi.all(mine.map((a) => onVolumes.get(a.name) as pulumi.Output<boolean>))]).apply(([after, cds]) => ({
-                    SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine, cds, (n) => c.agents.findIndex((x) => x.name === n)),
-                    SOURCES: agentSourceLines(mine, (n) => c.agents.findIndex((x) => x.name === n)), AFTER: after,
+                    SOCKET: d.socket, MANAGED_BY, AGENTS: agentHostLines(mine, cds, indexOf),
+                    SOURCES: agentSourceLines(mine, indexOf), AFTER: after,
                     ROOTFS_GUARD: rootfsGuardPath(d),
                 })),
                 desired: agentHostDesired(mine),
