@@ -36,6 +36,10 @@
 #     --substitute SUB=REF  build REF of submodule SUB instead of its pin (a pin that
 #                           cannot be fetched). Repeatable.
 #     --patch SUB:FILE      apply FILE (git diff) inside submodule SUB. Repeatable.
+#     --go-require MOD@V    require MOD at V in each substituted module before its
+#                           `go mod tidy`: a package tidy cannot find in the module
+#                           graph is otherwise taken at its LATEST version, which
+#                           changes under you (and may need a newer Go). Repeatable.
 #
 # The version stamp goes into sysbox's VERSION file, which is what
 # `sysbox-runc --version` reports on a host (the install step checks it).
@@ -58,7 +62,7 @@ default_require="sysbox-fs:1302a6f:sysbox-fs openat2 fix"
 use_default=1
 builder=pkgr
 go_toolchain=go1.24.11
-sub_urls=() substitutes=() patches=()
+sub_urls=() substitutes=() patches=() go_requires=()
 
 die() { echo "build-sysbox: ERROR: $1" >&2; exit "${2:-1}"; }
 log() { echo "build-sysbox: $*" >&2; }
@@ -79,7 +83,8 @@ while [ "$#" -gt 0 ]; do
     --go-toolchain) go_toolchain=${2:?--go-toolchain needs a version}; shift 2 ;;
     --substitute) substitutes+=("${2:?--substitute needs SUB=REF}"); shift 2 ;;
     --patch) patches+=("${2:?--patch needs SUB:FILE}"); shift 2 ;;
-    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+    --go-require) go_requires+=("${2:?--go-require needs MOD@VERSION}"); shift 2 ;;
+    -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" 2 ;;
   esac
 done
@@ -90,6 +95,10 @@ lab=0
 if [ "$builder" = pkgr ] && { [ "$lab" = 1 ] || [ "${#sub_urls[@]}" -gt 0 ]; }; then
   die "--substitute, --patch and --submodule-url need --builder go (the release build takes sysbox's pins as they are)" 2
 fi
+for m in "${go_requires[@]}"; do
+  [[ "$m" =~ ^[A-Za-z0-9._~/-]+@v[0-9][0-9A-Za-z.+-]*$ ]] || die "--go-require $m: expected MOD@VERSION, e.g. github.com/Azure/go-ansiterm@v0.0.0-20230124172434-306776ec8161" 2
+  [ "${#substitutes[@]}" -gt 0 ] || die "--go-require $m: only a substituted module is tidied; add --substitute or drop --go-require" 2
+done
 for p in "${patches[@]}"; do
   f=${p#*:}
   { [ "$f" != "$p" ] && [ -f "$f" ]; } || die "--patch $p: expected SUB:FILE with FILE a readable patch" 2
@@ -247,7 +256,7 @@ log "version $version (upstream $upstream), arch $arch"
 # (the binaries, its three units, its sysctl file). Left where sysbox-pkgr
 # leaves its .deb.
 build_go() {
-  local tool need=() gobin bin
+  local tool need=() gobin bin tidy
   for tool in go gcc pkg-config protoc dpkg-deb; do command -v "$tool" >/dev/null || need+=("$tool"); done
   pkg-config --exists libseccomp 2>/dev/null || need+=("libseccomp-dev")
   [ -f /usr/include/google/protobuf/timestamp.proto ] || [ -f /usr/local/include/google/protobuf/timestamp.proto ] || need+=("libprotobuf-dev")
@@ -264,8 +273,15 @@ build_go() {
   # against the other components (sysbox-mgr aaeff6c with v0.7.0's libs).
   for e in "${substituted[@]}"; do
     [ -f "$work/${e%%=*}/go.mod" ] || continue
-    log "LAB: go mod tidy in ${e%%=*} (substituted)"
-    (cd "$work/${e%%=*}" && go mod tidy >&2)
+    log "LAB: go mod tidy in ${e%%=*} (substituted)${go_requires[*]:+, with ${go_requires[*]}}"
+    for m in "${go_requires[@]}"; do (cd "$work/${e%%=*}" && go mod edit -require="$m"); done
+    tidy=$(cd "$work/${e%%=*}" && go mod tidy 2>&1) || { printf '%s\n' "$tidy" >&2; die "go mod tidy failed in ${e%%=*}"; }
+    [ -z "$tidy" ] || printf '%s\n' "$tidy" >&2
+    # A package found at the latest version of its module is a build that
+    # changes under you: refuse it, naming the pin to add.
+    if grep -q '^go: finding module for package' <<<"$tidy"; then
+      die "go mod tidy in ${e%%=*} took the LATEST version of: $(sed -n 's/^go: found \([^ ]*\) in \([^ ]*\) \(.*\)$/\2@\3 (for \1)/p' <<<"$tidy" | sort -u | tr '\n' ' ')— pin each with --go-require MOD@VERSION"
+    fi
   done
   bin="$work/.lab-bin" && rm -rf "$bin" && mkdir -p "$bin"
   commit_of() { git -C "$work/$1" rev-parse --short=8 HEAD; }

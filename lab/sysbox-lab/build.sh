@@ -13,7 +13,8 @@
 #
 # Sources: SYSBOX_SOURCES (default ../shared/vendor/sysbox beside the checkout),
 # a directory of <repo>.bundle files; see its README. Cached in OUTDIR by a
-# hash of the bundles, the patches and both build scripts.
+# hash of the bundles' bytes (not their paths: CI's checkout lives elsewhere),
+# the patches and both build scripts.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,11 +38,14 @@ case "$tag" in
   v0.7.0)
     # Pins not in any reachable source: mgr bff3721 (v0.6.7's aaeff6c instead),
     # libs 9b42cd4 (the rebuilt mirror's tag of its tree), pkgr b8403a90 (units
-    # only), fuse fork 5ce3194 (upstream bazil/fuse).
+    # only), fuse fork 5ce3194 (upstream bazil/fuse). sysbox-mgr's tidy must
+    # find go-ansiterm (Windows-only, never linked); pinned at what moby's
+    # go.sum has, since its latest needs a newer Go than the build's.
     args=("${common[@]}"
       --submodule-url "sysbox-fs/bazil=$src/bazil-fuse.bundle"
       --substitute sysbox-libs=v0.7.0-pin --substitute sysbox-mgr=aaeff6c
-      --substitute sysbox-pkgr=47ab416 --substitute sysbox-fs/bazil=62a210f)
+      --substitute sysbox-pkgr=47ab416 --substitute sysbox-fs/bazil=62a210f
+      --go-require github.com/Azure/go-ansiterm@v0.0.0-20230124172434-306776ec8161)
     ;;
   v0.6.7)
     args=("${common[@]}" --no-default-require
@@ -53,7 +57,7 @@ case "$tag" in
 esac
 
 mkdir -p "$out"
-key=$( { echo "$tag"; cat "$0" "$root/scripts/build-sysbox.sh" "$p"/*.patch; sha256sum "$src"/*.bundle; } | sha256sum | cut -c1-16)
+key=$( { echo "$tag"; cat "$0" "$root/scripts/build-sysbox.sh" "$p"/*.patch; cat "$src"/*.bundle | sha256sum; } | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.src" 2>/dev/null)" = "$key" ] && [ -f "$out/.deb" ] && [ -f "$(cat "$out/.deb")" ]; then
   cat "$out/.deb"
   exit 0

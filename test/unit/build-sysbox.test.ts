@@ -146,12 +146,19 @@ describe("scripts/build-sysbox.sh (throwaway repositories, test builder)", () =>
         const p = build(["--ref", "v1", "--builder", "go", "--patch", "sysbox-runc:/nonexistent.patch", ...dirs("lab-refused")]);
         assert.equal(p.code, 2, p.out);
         assert.match(p.out, /--patch sysbox-runc:\/nonexistent\.patch: expected SUB:FILE with FILE a readable patch/);
+        // A pin for tidy: MOD@VERSION, and only where a substituted module is tidied.
+        const g = build(["--ref", "v1", "--builder", "go", "--substitute", "sysbox-mgr=aaeff6c", "--go-require", "github.com/Azure/go-ansiterm", ...dirs("lab-refused")]);
+        assert.equal(g.code, 2, g.out);
+        assert.match(g.out, /--go-require github\.com\/Azure\/go-ansiterm: expected MOD@VERSION/);
+        const n = build(["--ref", "v1", "--builder", "go", "--go-require", "github.com/Azure/go-ansiterm@v0.0.0-20230124172434-306776ec8161", ...dirs("lab-refused")]);
+        assert.equal(n.code, 2, n.out);
+        assert.match(n.out, /only a substituted module is tidied; add --substitute or drop --go-require/);
         assert.equal(fs.existsSync(path.join(tmp, "lab-refused")), false, "nothing written");
     });
 
     it("the release workflow passes no lab option to the script", () => {
         const wf = fs.readFileSync(path.join(projectRoot(), "test", "snapshots", "build-sysbox.yml"), "utf8");
         assert.match(wf, /scripts\/build-sysbox\.sh --ref/);
-        assert.doesNotMatch(wf, /--substitute|--patch|--submodule-url|--builder go/);
+        assert.doesNotMatch(wf, /--substitute|--patch|--go-require|--submodule-url|--builder go/);
     });
 });
