@@ -1,0 +1,58 @@
+// `npm run devcontainer -- check <path>` and the per-agent block a preview
+// prints: a devcontainer.json read, assessed and formatted. Pure apart from
+// reading the file (no Pulumi imports).
+import * as fs from "fs";
+import * as path from "path";
+import { defaultDaemon } from "../config/schema";
+import { WORKSPACES_DIR } from "../config/checks";
+import { Assessed, assessDevcontainer, Finding } from "./assess";
+import { parseDevcontainer } from "./jsonc";
+import { VERDICT_ORDER } from "./rules";
+
+export interface CheckOptions {
+    /** Agent name (default "agent"): ${devcontainerId}, and the default workspace's folder. */
+    name?: string;
+    env?: Record<string, string | undefined>;
+}
+
+export type FileCheck = ({ ok: true } & Assessed) | { ok: false; errors: string[] };
+
+/** Read, parse and assess one devcontainer.json with an agent's defaults. */
+export function checkDevcontainerFile(file: string, opts: CheckOptions = {}): FileCheck {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        return { ok: false, errors: [`cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`] };
+    }
+    const parsed = parseDevcontainer(text);
+    if (parsed.errors) return { ok: false, errors: parsed.errors };
+    const name = opts.name ?? "agent";
+    const u = parsed.doc.remoteUser ?? (parsed.doc.containerUser !== "root" ? parsed.doc.containerUser : undefined);
+    const user = typeof u === "string" ? u : "agent";
+    const assessed = assessDevcontainer(parsed.doc, {
+        file: path.resolve(file), name, workspace: `${WORKSPACES_DIR}/${name}`, workspacePath: `/home/${user}/workspace`,
+        env: opts.env ?? process.env, daemons: [defaultDaemon()],
+    });
+    return { ok: true, ...assessed };
+}
+
+export const blocked = (fs: Finding[]): Finding[] => fs.filter((f) => f.verdict === "BLOCKED");
+
+/** Findings as an aligned table: property, value, verdict, reason (and fix). */
+export function formatFindings(findings: Finding[]): string {
+    if (findings.length === 0) return "  (nothing to report)";
+    const sorted = [...findings].sort((a, b) => VERDICT_ORDER.indexOf(b.verdict) - VERDICT_ORDER.indexOf(a.verdict));
+    const w = (k: "property" | "value") => Math.min(40, Math.max(k.length, ...sorted.map((f) => f[k].length)));
+    const pw = w("property"), vw = w("value");
+    const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s).padEnd(n);
+    const head = `  ${"PROPERTY".padEnd(pw)}  ${"VALUE".padEnd(vw)}  ${"VERDICT".padEnd(10)}  REASON`;
+    const rows = sorted.map((f) => `  ${cut(f.property, pw)}  ${cut(f.value, vw)}  ${f.verdict.padEnd(10)}  ${f.reason}` +
+        (f.fix && f.verdict !== "COMPATIBLE" && f.verdict !== "ADJUSTED" ? `. Fix: ${f.fix}` : ""));
+    return [head, ...rows].join("\n");
+}
+
+/** The summary line: how many of each verdict. */
+export function summary(findings: Finding[]): string {
+    return VERDICT_ORDER.map((v) => `${findings.filter((f) => f.verdict === v).length} ${v}`).join(", ");
+}

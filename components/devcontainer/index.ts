@@ -1,0 +1,4 @@
+export * from "./rules";
+export * from "./jsonc";
+export * from "./assess";
+export * from "./check";
