@@ -100,7 +100,15 @@ check() {   # name port addr fingerprint
   if no_docker_cli "$pid" "$path"; then echo "agent.$name=ok"; return; fi
   now t; deadline=$(( t + ${AGENT_WAIT:-90} ))
   while :; do
-    inner=$(dk exec "$name" sh -c 'command -v docker >/dev/null 2>&1 || { echo none; exit 0; }; docker info >/dev/null 2>&1 && echo ok || echo down' 2>/dev/null || echo down)
+    # (Agents built from a devcontainer.json: a failed lifecycle unit is named first.)
+    # shellcheck disable=SC2016  # expanded inside the agent
+    inner=$(dk exec "$name" sh -c 'f=""; for u in containai-devcontainer-create containai-devcontainer-start; do
+        systemctl is-failed --quiet "$u.service" 2>/dev/null && f="$f $u.service"; done
+      [ -z "$f" ] || { echo "lifecycle$f"; exit 0; }
+      command -v docker >/dev/null 2>&1 || { echo none; exit 0; }; docker info >/dev/null 2>&1 && echo ok || echo down' 2>/dev/null || echo down)
+    case $inner in
+      lifecycle*) echo "agent.$name=a devcontainer lifecycle command failed (${inner#lifecycle }): see journalctl -u ${inner##* } inside the agent"; return ;;
+    esac
     [ "$inner" = down ] || break
     now t; [ "$t" -lt "$deadline" ] || { echo "agent.$name=docker info fails inside the agent (inner Docker not running)"; return; }
     sleep 2

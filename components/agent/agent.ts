@@ -17,6 +17,8 @@ import { rootfsGuardPath } from "../render/daemon";
 import { AGENT_AUTHORIZED_KEYS, AGENT_HOST_KEY, AGENT_SSHD_DROPIN, renderAgentSshd, renderAuthorizedKeys,
     renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../render/ssh";
 import { AGENT_DATA_LAYOUT, AgentHostKey, dataLayoutOf, OperatorSshConfigFiles, SshPorts } from "./providers";
+import { devcontainerImages } from "./devcontainer";
+import type { DevcontainerSpec } from "../devcontainer/expand";
 
 /**
  * @pulumi/docker, loaded on first use: it loads the Pulumi SDK's root module,
@@ -255,6 +257,29 @@ export class Agent extends pulumi.ComponentResource {
 }
 
 /**
+ * An agent's image built from its devcontainer.json on its daemon: the
+ * devcontainer's own build (when it has one), then the layer that makes it a
+ * system container. Both tags are content addresses; images stay on the
+ * daemon when replaced (a running container may still use the old one).
+ * The daemon's own (legacy) builder: the provider's buildx path does not
+ * leave the image in the daemon under its tag (the provider then tries to
+ * pull it), and the legacy builder needs nothing but the daemon.
+ */
+function devcontainerImage(name: string, a: AgentConfig, provider: docker.Provider, after: pulumi.Resource[],
+    parent: pulumi.Resource): docker.RemoteImage {
+    const imgs = devcontainerImages(a, a.devcontainer as DevcontainerSpec);
+    const sdk = dockerSdk();
+    const base = imgs.base === undefined ? undefined : new sdk.RemoteImage(`${name}-devcontainer-base`, {
+        name: imgs.base.tag, keepLocally: true,
+        build: { context: imgs.base.context, dockerfile: imgs.base.dockerfile, buildArgs: imgs.base.args, target: imgs.base.target,
+            useLegacyBuilder: true },
+    }, { parent, provider, dependsOn: after });
+    return new sdk.RemoteImage(`${name}-devcontainer`, {
+        name: imgs.layer.tag, keepLocally: true, build: { context: imgs.layer.context, useLegacyBuilder: true },
+    }, { parent, provider, dependsOn: base ? [base] : after });
+}
+
+/**
  * The agents host step's AGENTS lines: "name container uid home-volume
  * docker-volume workspace containerd-volume snapshots-volume key" ("-" for
  * the two containerd volumes when the agent keeps inner containerd in its root
@@ -388,6 +413,8 @@ export class Agents extends pulumi.ComponentResource {
         // volume guard), one image per image name, then the containers, then
         // the step that keeps them running, then the health check.
         const images = new Map<string, docker.RemoteImage>();
+        /** Agents built from a devcontainer.json: their image, built on the daemon. */
+        const dcImages = new Map<string, docker.RemoteImage>();
         const prepared = new Map<string, HostState>();
         // Host keys first: the host step needs each agent's data layout. Until 2026-12 each key was a
         // child of its Agent; the alias keeps it (a key never changes, and the container depends on it).
@@ -418,23 +445,33 @@ export class Agents extends pulumi.ComponentResource {
                 // After the port record: a refused port stops the run before any agent step changes the host.
             }, { parent: this, dependsOn: [ports] });
             prepared.set(d.name, host);
+            // The image each agent needs on the daemon first: its own, or its devcontainer's base
+            // (none for a devcontainer that builds from a Dockerfile: its FROM is pulled by the build).
+            const needs = (x: AgentConfig): string | undefined => (x.devcontainer ? x.devcontainer.image : x.image);
+            const loads: HostState[] = [];
+            const seen = new Set<string>();
             for (const a of mine) {
-                const key = `${d.name} ${a.image}`;
-                if (images.has(key)) continue;
+                const wanted = needs(a);
+                if (wanted === undefined) continue;
+                const key = `${d.name} ${wanted}`;
+                if (seen.has(key)) continue;
+                seen.add(key);
                 const id = crypto.createHash("sha256").update(key).digest("hex").slice(0, 8);
                 // Loaded from its archive when configured (once per daemon and image).
-                const archive = mine.find((x) => x.image === a.image && x.imageArchive)?.imageArchive;
+                const archive = mine.find((x) => needs(x) === wanted && x.imageArchive)?.imageArchive;
                 const load = archive === undefined ? undefined : new HostState(`${name}-image-${id}`, {
                     connection: args.connection,
-                    label: `image ${a.image} on ${d.name}`,
+                    label: `image ${wanted} on ${d.name}`,
                     ...scriptSet("image"),
                     // A URL with user:password@ (accepted only from secret config) keeps the env secret in state and plans.
                     env: ((env: pulumi.Output<Record<string, string>>) => (hasUserinfo(archive.url) ? pulumi.secret(env) : env))(
                         ready.apply((after): Record<string, string> => ({
-                            SOCKET: d.socket, IMAGE: a.image, ARCHIVE_URL: archive.url, ARCHIVE_SHA256: archive.sha256, AFTER: after,
+                            SOCKET: d.socket, IMAGE: wanted, ARCHIVE_URL: archive.url, ARCHIVE_SHA256: archive.sha256, AFTER: after,
                         }))),
                     desired: { image: "present" },
                 }, { parent: this, dependsOn: [ports] });
+                if (load) loads.push(load);
+                if (a.devcontainer) continue;
                 // The image stays on the daemon when its agents go (a re-create, other stacks).
                 // Until 2026-11 each agent had its own (`<agent>-image`, under its Agent):
                 // the first agent's is this one, so an upgrade reads the same image ID
@@ -443,10 +480,13 @@ export class Agents extends pulumi.ComponentResource {
                 images.set(key, new (dockerSdk().RemoteImage)(`${name}-image-${id}-ref`, { name: a.image, keepLocally: true },
                     { parent: this, provider, dependsOn: load ? [host, load] : [host], aliases: [was] }));
             }
+            for (const a of mine.filter((x) => x.devcontainer !== undefined)) {
+                dcImages.set(a.name, devcontainerImage(`${name}-${a.name}`, a, provider, [host, ...loads], this));
+            }
         }
         this.agents = c.agents.map((a) => {
             const d = c.daemons.find((x) => x.name === a.daemon) as DaemonConfig;
-            const image = images.get(`${d.name} ${a.image}`) as docker.RemoteImage;
+            const image = (dcImages.get(a.name) ?? images.get(`${d.name} ${a.image}`)) as docker.RemoteImage;
             return new Agent(`${name}-${a.name}`, {
                 agent: a, daemon: d, provider: providers.get(d.name) as docker.Provider, stack,
                 sshPort: ports.ports.apply((p) => p[a.name]),
@@ -521,6 +561,7 @@ export class Agents extends pulumi.ComponentResource {
             agents: rs.map(([port, key], i) => ({
                 alias: `${stack}-${c.agents[i].name}`, agent: c.agents[i].name, bind: c.agents[i].sshBind, port,
                 user: c.agents[i].user, hostKey: key, identityFile,
+                ...(c.agents[i].devcontainer?.forwardPorts.length ? { localForwards: c.agents[i].devcontainer?.forwardPorts } : {}),
             })),
         }));
         this.access = pulumi.unsecret(sshArgs.apply((a) => a.agents.map((g) => ({ name: g.agent, alias: g.alias, sshPort: g.port, hostKey: g.hostKey }))));

@@ -3,6 +3,7 @@
 // Pure: no Pulumi imports. Every refusal names the agent's key and the fix.
 import { authorizedKeyProblem, canonicalPath, DEFAULT_DOCKER_PATHS, hasUserinfo, HOST_SECRET_PATHS, inWorkspacesDir, normalizePath,
     pathsNest, redactUrl, unsafePathProblem, WORKSPACES_DIR } from "./checks";
+import type { DevcontainerSpec } from "../devcontainer/expand";
 import { absPath, bool, checkName, Collector, int, isObj, NS, Obj, parseCpus, parseMemory, positive, show, str,
     unknownKeys } from "./collect";
 
@@ -67,6 +68,8 @@ export interface AgentConfig {
      * once, the data carried over. Agents created since have them anyway.
      */
     containerdVolumes?: true;
+    /** Built from a devcontainer.json (agents[i].devcontainer): its image is built on the host's daemon. */
+    devcontainer?: DevcontainerSpec;
 }
 
 export interface OperatorConfig {
@@ -94,6 +97,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 const AGENT_KEYS = ["name", "image", "imageArchive", "daemon", "workspace", "workspacePath", "user", "uid", "sshPort",
     "sshBind", "exposeSsh", "cpus", "memory", "authorizedKeys", "env", "secrets", "mounts", "ports", "sysctls", "containerdVolumes",
+    "devcontainer",
     // Accepted only to be refused with a reason (the guardrails):
     "privileged", "networkMode", "pidMode", "ipcMode", "utsMode", "usernsMode", "cgroupnsMode", "runtime", "devices", "egress"];
 /** Paths inside an agent that the runtime or the built-in Docker-in-Docker owns. */

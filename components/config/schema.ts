@@ -8,6 +8,7 @@
 import { canonicalPath, defaultDockerCollision, hasUserinfo, pathsNest, publicKeyProblem, redactUrl,
     VOLATILE_PATHS } from "./checks";
 import { cidrsOverlap, formatNet, parseCidr, parseNet, versionAtLeast } from "../host/rules";
+import { expandDevcontainers } from "../devcontainer/expand";
 
 export { NS, ConfigProblem, parseCpus, parseMemory } from "./collect";
 export { AgentConfig, AgentMount, AgentPort, OperatorConfig, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "./agents";
@@ -676,7 +677,8 @@ export function validateConfig(raw: RawConfig, secretKeys: ReadonlySet<string> =
 }
 
 /** Like validateConfig, but returns the problems (and a best-effort config) instead of throwing. */
-export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set()):
+export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = new Set(),
+    env: Record<string, string | undefined> = process.env):
     { config: HostConfig; problems: ConfigProblem[]; warnings: ConfigProblem[] } {
     const c = new Collector();
     const ssh = validateSsh(c, raw.ssh, secretKeys);
@@ -684,7 +686,10 @@ export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = ne
     const engine = validateEngine(c, raw.engine);
     const sysbox = validateSysbox(c, raw.sysbox, secretKeys);
     const daemons = validateDaemons(c, raw.daemons);
-    const agents = validateAgents(c, raw.agents, daemons, capacity, secretKeys.has(`${NS}:agents`));
+    // agents[i].devcontainer: the file's contribution merged under the entry, then the same validator.
+    const dc = expandDevcontainers(c, raw.agents, daemons, env);
+    const agents = validateAgents(c, dc.agents, daemons, capacity, secretKeys.has(`${NS}:agents`))
+        .map((a) => (dc.specs.has(a.name) ? { ...a, devcontainer: dc.specs.get(a.name) } : a));
     const operator = validateOperator(c, raw.operator);
     const fleet = validateFleet(c, raw.fleet);
     if (raw.release !== undefined) {

@@ -491,6 +491,11 @@ export function assessDevcontainer(doc: Record<string, unknown>, ctx: Devcontain
                     context: path.resolve(dir, typeof b.context === "string" ? b.context : "."),
                     args, ...(typeof b.target === "string" ? { target: b.target } : {}),
                 };
+                // The context is what is sent to the host's daemon; the Dockerfile travels in it.
+                if (path.relative(a.agent.build.context, a.agent.build.dockerfile).startsWith("..")) {
+                    a.raise(f, "type", `the Dockerfile ${a.agent.build.dockerfile} is outside the build context ${a.agent.build.context}; ` +
+                        "set build.context to a folder that holds it");
+                }
                 break;
             }
             case "dockerComposeFile": a.add(key, v, "compose"); break;

@@ -7,7 +7,9 @@ import { defaultDaemon } from "../config/schema";
 import { WORKSPACES_DIR } from "../config/checks";
 import { Assessed, assessDevcontainer, Finding } from "./assess";
 import { parseDevcontainer } from "./jsonc";
-import { VERDICT_ORDER } from "./rules";
+import { formatFindings, summary } from "./format";
+
+export { formatFindings, summary };
 
 export interface CheckOptions {
     /** Agent name (default "agent"): ${devcontainerId}, and the default workspace's folder. */
@@ -39,20 +41,3 @@ export function checkDevcontainerFile(file: string, opts: CheckOptions = {}): Fi
 
 export const blocked = (fs: Finding[]): Finding[] => fs.filter((f) => f.verdict === "BLOCKED");
 
-/** Findings as an aligned table: property, value, verdict, reason (and fix). */
-export function formatFindings(findings: Finding[]): string {
-    if (findings.length === 0) return "  (nothing to report)";
-    const sorted = [...findings].sort((a, b) => VERDICT_ORDER.indexOf(b.verdict) - VERDICT_ORDER.indexOf(a.verdict));
-    const w = (k: "property" | "value") => Math.min(40, Math.max(k.length, ...sorted.map((f) => f[k].length)));
-    const pw = w("property"), vw = w("value");
-    const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s).padEnd(n);
-    const head = `  ${"PROPERTY".padEnd(pw)}  ${"VALUE".padEnd(vw)}  ${"VERDICT".padEnd(10)}  REASON`;
-    const rows = sorted.map((f) => `  ${cut(f.property, pw)}  ${cut(f.value, vw)}  ${f.verdict.padEnd(10)}  ${f.reason}` +
-        (f.fix && f.verdict !== "COMPATIBLE" && f.verdict !== "ADJUSTED" ? `. Fix: ${f.fix}` : ""));
-    return [head, ...rows].join("\n");
-}
-
-/** The summary line: how many of each verdict. */
-export function summary(findings: Finding[]): string {
-    return VERDICT_ORDER.map((v) => `${findings.filter((f) => f.verdict === v).length} ${v}`).join(", ");
-}

@@ -53,6 +53,8 @@ export interface OperatorAgentEntry {
     user: string;
     hostKey: string;
     identityFile?: string;
+    /** Ports of the agent forwarded to the same port on the operator's localhost (devcontainer forwardPorts). */
+    localForwards?: number[];
 }
 
 export interface OperatorSshArgs {
@@ -86,7 +88,8 @@ export function renderOperatorSshConfig(a: OperatorSshArgs): string {
         const direct = g.bind !== "127.0.0.1";
         out += `\n# agent ${g.agent}\nHost ${g.alias}\n  HostName ${direct ? (g.bind === "0.0.0.0" ? h.hostName : g.bind) : "127.0.0.1"}\n` +
             `  Port ${g.port}\n  User ${g.user}\n  ProxyJump ${direct ? "none" : h.alias}\n${identity(g.identityFile)}${pin(g.alias)}` +
-            "  ServerAliveInterval 30\n";
+            "  ServerAliveInterval 30\n" +
+            (g.localForwards ?? []).map((p) => `  LocalForward localhost:${p} localhost:${p}\n`).join("");
     }
     return out;
 }

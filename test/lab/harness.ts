@@ -270,3 +270,33 @@ export function ensureLab(...hosts: number[]): void {
 export function checkoutStackFiles(): string[] {
     return fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.ya?ml$/.test(f)).sort();
 }
+
+/** `ssh <alias> cmd` through the generated SSH config in sshDir (sshDir/config includes it), as an operator runs it. */
+export function agentSsh(sshDir: string, alias: string, cmd: string, input?: Buffer): Result {
+    const r = spawnSync("ssh", ["-F", path.join(sshDir, "config"), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", alias, cmd],
+        { encoding: "utf8", timeout: 300_000, input });
+    return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** agentSsh that must succeed; its output, trimmed. */
+export function agentSshOk(sshDir: string, alias: string, cmd: string, input?: Buffer): string {
+    const r = agentSsh(sshDir, alias, cmd, input);
+    assert.equal(r.code, 0, `ssh ${alias} ${cmd}: ${r.out}`);
+    return r.out.trim();
+}
+
+/**
+ * A lab host made fresh for agents on real sysbox: reset, the Docker-in-Docker
+ * agent images served, the v0.7.0 lab build's config, and an operator's SSH
+ * directory (a temp dir whose config the generated one is included into).
+ */
+export function realSysboxHost(i: number): { gw: string; sysbox: { version: string; config: Record<string, unknown> }; sshDir: string } {
+    ensureLab(i);
+    lab("reset", String(i));
+    lab("dind-images");
+    const gw = lab("serve").replace(/\/$/, "");
+    const sysbox = labSysbox("v0.7.0");
+    const sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-ssh-"));
+    fs.writeFileSync(path.join(sshDir, "config"), "# operator's own settings\n", { mode: 0o600 });
+    return { gw, sysbox, sshDir };
+}

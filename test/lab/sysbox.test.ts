@@ -13,9 +13,8 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labSysbox, previousProgram, Result, ROOT, Stack } from "./harness";
+import { agentSsh, agentSshOk, DOUBLE_DIR, hostOk, LAB_DIR, lab, labConfig, labSysbox, previousProgram, realSysboxHost, Result, ROOT, Stack } from "./harness";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: real sysbox (host 4)", () => {
@@ -56,16 +55,8 @@ describe("lab e2e: real sysbox (host 4)", () => {
     });
     const alias = (name: string): string => `${STACK}-${name}`;
 
-    function ssh(name: string, cmd: string, input?: Buffer): Result {
-        const r = spawnSync("ssh", ["-F", path.join(sshDir, "config"), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", alias(name), cmd],
-            { encoding: "utf8", timeout: 300_000, input });
-        return { code: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-    }
-    function sshOk(name: string, cmd: string, input?: Buffer): string {
-        const r = ssh(name, cmd, input);
-        assert.equal(r.code, 0, `ssh ${alias(name)} ${cmd}: ${r.out}`);
-        return r.out.trim();
-    }
+    const ssh = (name: string, cmd: string, input?: Buffer): Result => agentSsh(sshDir, alias(name), cmd, input);
+    const sshOk = (name: string, cmd: string, input?: Buffer): string => agentSshOk(sshDir, alias(name), cmd, input);
     const inspect = (name: string, fmt: string): string => hostOk(H, `${D} inspect -f '${fmt}' ${name}`);
     /** The agent's systemd has finished booting: its state and its failed units. */
     function booted(name: string): { state: string; failed: string[] } {
@@ -87,13 +78,7 @@ describe("lab e2e: real sysbox (host 4)", () => {
     }
 
     before(() => {
-        ensureLab(H);
-        lab("reset", String(H));
-        lab("dind-images");
-        gw = lab("serve").replace(/\/$/, "");
-        sysbox = labSysbox("v0.7.0");
-        sshDir = fs.mkdtempSync(path.join(os.tmpdir(), "containai-e2e-ssh-"));
-        fs.writeFileSync(path.join(sshDir, "config"), "# operator's own settings\n", { mode: 0o600 });
+        ({ gw, sysbox, sshDir } = realSysboxHost(H));
         stack = new Stack(STACK, config());
     });
     after(() => {

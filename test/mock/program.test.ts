@@ -336,6 +336,43 @@ describe("program graph (mocks)", () => {
             assert.deepEqual([ports.sockets, ports.stack], [["/var/run/containai-docker.sock"], "test"]);
         });
 
+        it("agents from a devcontainer.json: the image built on the daemon (the devcontainer's own build first), the base loaded from its archive first", async () => {
+            const repo = path.join(tmp, "repo");
+            fs.mkdirSync(path.join(repo, "a", ".devcontainer"), { recursive: true });
+            fs.mkdirSync(path.join(repo, "b", ".devcontainer"), { recursive: true });
+            fs.writeFileSync(path.join(repo, "a", ".devcontainer", "devcontainer.json"), '{ "image": "lab/base:1", "forwardPorts": [3000], }');
+            fs.writeFileSync(path.join(repo, "b", ".devcontainer", "devcontainer.json"), '{ "build": { "dockerfile": "Dockerfile", "args": { "X": "1" } } }');
+            fs.writeFileSync(path.join(repo, "b", ".devcontainer", "Dockerfile"), "FROM lab/base:1\n");
+            const sha = "c".repeat(64);
+            const { regs, seen, error } = await runProgram({ ssh, operator: { sshConfig: true, sshDir: path.join(tmp, "ssh") }, agents: [
+                { name: "alpha", devcontainer: path.join(repo, "a", ".devcontainer", "devcontainer.json"), authorizedKeys: [PUB],
+                    imageArchive: { url: "http://lab/base.tar", sha256: sha } },
+                { name: "beta", devcontainer: path.join(repo, "b", ".devcontainer", "devcontainer.json"), authorizedKeys: [PUB] },
+            ] });
+            assert.equal(error, undefined, String(error));
+            const images = regs.filter((r) => r.type === "docker:index/remoteImage:RemoteImage");
+            assert.deepEqual(images.map((r) => r.name).sort(), ["agents-alpha-devcontainer", "agents-beta-devcontainer", "agents-beta-devcontainer-base"]);
+            const byName = (n: string) => images.find((r) => r.name === n)!.inputs;
+            assert.match(byName("agents-alpha-devcontainer").name, /^containai-devcontainer\/alpha:[0-9a-f]{16}$/);
+            assert.ok(String(byName("agents-alpha-devcontainer").build.context).startsWith(path.join(tmp, "cache", "devcontainer")));
+            assert.equal(byName("agents-alpha-devcontainer").keepLocally, true);
+            const base = byName("agents-beta-devcontainer-base");
+            assert.match(base.name, /^containai-devcontainer-base\/beta:[0-9a-f]{16}$/);
+            assert.deepEqual([base.build.context, base.build.dockerfile, base.build.buildArgs], [path.join(repo, "b", ".devcontainer"), "Dockerfile", { X: "1" }]);
+            assert.match(fs.readFileSync(path.join(byName("agents-beta-devcontainer").build.context, "Dockerfile"), "utf8"), new RegExp(`^FROM ${base.name}$`, "m"));
+            // The image form's base comes from its archive, before the build; the layer waits for the devcontainer's own build.
+            const load = regs.find((r) => r.name === `agents-image-${sha8("containai-docker lab/base:1")}`);
+            assert.equal(load?.inputs.env.IMAGE, "lab/base:1");
+            const deps = (n: string) => (seen.find((x) => x.name === n)?.opts?.dependsOn ?? []) as pulumi.Resource[];
+            assert.equal(deps("agents-alpha-devcontainer").length, 2, "the prepare step and the archive's load");
+            assert.equal(deps("agents-beta-devcontainer").length, 1, "its base build");
+            // The containers run the layer's image; the SSH config forwards the port.
+            const container = regs.find((r) => r.name === "agents-alpha-container")!.inputs;
+            assert.equal(container.image, `sha256:${byName("agents-alpha-devcontainer").name}`);
+            const conf = regs.find((r) => r.name === "agents-operator-ssh")!.inputs;
+            assert.match(JSON.stringify(conf), /LocalForward localhost:3000 localhost:3000/);
+        });
+
         it("inner containerd on volumes: agents of layout 2 have them; an older agent keeps its container until it opts in", async () => {
             const cfg = [
                 { name: "old-a", image: "img:1", authorizedKeys: [PUB] },

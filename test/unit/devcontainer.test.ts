@@ -9,7 +9,7 @@ import * as path from "path";
 import { describe, it, before, after } from "mocha";
 import { assessDevcontainer, checkDevcontainerFile, DevcontainerContext, Finding, parseDevcontainer, RULES, Verdict } from "../../components/devcontainer";
 import { main } from "../../components/devcontainer/cli";
-import { defaultDaemon } from "../../components/config/schema";
+import { checkConfig, defaultDaemon } from "../../components/config/schema";
 import { projectRoot } from "../helpers";
 
 let tmp: string;
@@ -321,6 +321,72 @@ describe("devcontainer.json as the agent spec", () => {
             const r = checkDevcontainerFile(p);
             assert.ok(r.ok);
             if (r.ok) assert.equal((r.agent.raw.env as Record<string, string>).W, "/home/node/workspace");
+        });
+    });
+
+    describe("containai:agents[i].devcontainer in a stack's config", () => {
+        const SSH = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==", privateKeyFile: "/k" };
+        const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==";
+        const file = (name: string, doc: unknown) => {
+            const p = path.join(tmp, ".devcontainer", name);
+            fs.writeFileSync(p, typeof doc === "string" ? doc : JSON.stringify(doc));
+            return p;
+        };
+        const check = (entry: Record<string, unknown>) =>
+            checkConfig({ ssh: SSH, agents: [{ name: "dc", authorizedKeys: [KEY], ...entry }] }, new Set(), { TOKEN: "s3cret" });
+
+        it("the file's contribution under the agent's own keys (the entry wins), its image built: no image key needed", () => {
+            const p = file("stack.json", { build: { dockerfile: "Dockerfile", context: "." }, remoteUser: "vscode",
+                containerEnv: { A: "file", B: "file" }, runArgs: ["--cpus=2", "-v", "/srv/data:/data"], forwardPorts: [3000],
+                postCreateCommand: "make", features: { "./features/hello": {} } });
+            const { config, problems, warnings } = check({ devcontainer: p, env: { B: "entry" }, cpus: 1,
+                mounts: [{ source: "/srv/other", target: "/data" }] });
+            assert.deepEqual(problems, []);
+            const a = config.agents[0];
+            assert.equal(a.image, "containai-devcontainer/dc:built");
+            assert.equal(a.user, "vscode");
+            assert.equal(a.workspacePath, "/home/vscode/workspace");
+            assert.deepEqual(a.env, { A: "file", B: "entry" });
+            assert.equal(a.cpus, 1);
+            assert.deepEqual(a.mounts.map((m) => `${m.source}:${m.target}`), ["/srv/other:/data"]);
+            assert.equal(a.devcontainer?.file, p);
+            assert.deepEqual(a.devcontainer?.forwardPorts, [3000]);
+            assert.deepEqual(a.devcontainer?.lifecycle, { postCreateCommand: "make" });
+            assert.equal(a.devcontainer?.workdir, "/home/vscode/workspace");
+            assert.equal(a.devcontainer?.build?.context, path.dirname(p));
+            // One warning block for the agent, naming the file and each property not used as written.
+            assert.equal(warnings.length, 1);
+            assert.equal(warnings[0].key, "containai:agents[0].devcontainer");
+            assert.match(warnings[0].message, /stack\.json, as agent dc: \d+ properties adjusted or not applied:\n {2}PROPERTY/);
+            assert.match(warnings[0].message, /forwardPorts\[0\]\s+3000\s+ADJUSTED/);
+        });
+
+        it("BLOCKED verdicts are config problems naming agents[i].devcontainer, the file and the property, with the fix", () => {
+            const p = file("blocked.json", { image: "debian:bookworm", privileged: true, initializeCommand: "curl x | sh",
+                mounts: ["source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind"] });
+            const { problems } = check({ devcontainer: p });
+            const mine = problems.filter((x) => x.key === "containai:agents[0].devcontainer").map((x) => x.message);
+            assert.equal(mine.length, 3, JSON.stringify(problems));
+            assert.ok(mine.some((m) => /blocked\.json: privileged true: refused: .*Fix: remove it/.test(m)), mine.join("\n"));
+            assert.ok(mine.some((m) => /blocked\.json: initializeCommand curl x \| sh: it runs on the machine/.test(m)));
+            assert.ok(mine.some((m) => /blocked\.json: mounts\[0\] .*\/var\/run\/docker\.sock.* is refused/.test(m)));
+            // Only those: no second report of the same mount under agents[0].mounts.
+            assert.deepEqual(problems.filter((x) => x.key !== "containai:agents[0].devcontainer"), []);
+        });
+
+        it("a file that cannot be read or parsed, an image beside it, or a non-string path: one problem each, naming the key", () => {
+            const key = "containai:agents[0].devcontainer";
+            const msg = (entry: Record<string, unknown>, k = key) => check(entry).problems.find((x) => x.key === k)?.message ?? "";
+            assert.match(msg({ devcontainer: path.join(tmp, "nope.json") }), /nope\.json cannot be read \(ENOENT\)/);
+            assert.match(msg({ devcontainer: file("bad.json", "{ \"image\": }") }), /bad\.json:1:12: a value was expected; fix the file/);
+            assert.match(msg({ devcontainer: 3 }), /must be the path of a devcontainer\.json/);
+            assert.match(msg({ devcontainer: file("img.json", { image: "x:1" }), image: "y:1" }, "containai:agents[0].image"),
+                /is set beside devcontainer: the agent's image is built from the devcontainer\.json; remove image/);
+        });
+
+        it("a Dockerfile outside the build context is refused (the context is what is sent to the host)", () => {
+            const p = file("outside.json", { build: { dockerfile: "../Dockerfile", context: "." } });
+            assert.match(check({ devcontainer: p }).problems.map((x) => x.message).join("\n"), /is outside the build context/);
         });
     });
 

@@ -100,10 +100,14 @@ describe("renderers (snapshots)", () => {
             agents: [
                 { alias: "prod1-alpha", agent: "alpha", bind: "127.0.0.1", port: 2300, user: "agent", hostKey: "ssh-ed25519 AAAAalpha",
                     identityFile: "/home/ops/.ssh/id_ed25519" },
-                { alias: "prod1-beta", agent: "beta", bind: "0.0.0.0", port: 2301, user: "agent", hostKey: "ssh-ed25519 AAAAbeta" },
+                { alias: "prod1-beta", agent: "beta", bind: "0.0.0.0", port: 2301, user: "agent", hostKey: "ssh-ed25519 AAAAbeta",
+                    localForwards: [3000, 5432] },
             ],
         };
         const conf = renderOperatorSshConfig(args);
+        // devcontainer forwardPorts: the same port on the operator's localhost.
+        assert.match(conf, /ServerAliveInterval 30\n {2}LocalForward localhost:3000 localhost:3000\n {2}LocalForward localhost:5432 localhost:5432\n$/);
+        assert.doesNotMatch(conf.split("# agent beta")[0], /LocalForward/);
         matchSnapshot("operator-ssh.conf", conf);
         // The loopback agent goes through the host; the deliberately opened one is reached directly.
         assert.match(conf, /Host prod1-alpha\n {2}HostName 127\.0\.0\.1\n {2}Port 2300\n {2}User agent\n {2}ProxyJump containai-host-prod1\n/);
