@@ -13,9 +13,13 @@
 # fails its unit, which the health check names. Output goes to the journal.
 # "Once per container" is a marker in the container's own filesystem: kept
 # across restarts, gone with a re-created container (whose volumes stay).
+# Both first write the container's environment (PID 1's: containerEnv and
+# agents[i].env) to $run/environment, which login shells read through
+# /etc/profile.d/containai-devcontainer.sh: sshd starts sessions without it.
 set -euo pipefail
 conf=/etc/containai/devcontainer
 state=/var/lib/containai-devcontainer
+run=/run/containai-devcontainer
 # shellcheck disable=SC1091
 . "$conf/settings"   # REMOTE_USER, WORKDIR
 home=$(getent passwd "$REMOTE_USER" | cut -d: -f6)
@@ -27,6 +31,21 @@ while IFS= read -r -d '' kv; do
 done < /proc/1/environ
 envs+=("HOME=$home" "USER=$REMOTE_USER" "LOGNAME=$REMOTE_USER" "SHELL=/bin/bash")
 case " ${envs[*]} " in *" PATH="*) ;; *) envs+=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") ;; esac
+
+# The container's environment for login shells (not HOME, USER and the like:
+# a login sets its own), written atomically.
+mkdir -p "$run"
+tmp=$(mktemp "$run/.environment.XXXXXX")
+for kv in "${envs[@]}"; do
+  name=${kv%%=*}
+  case "$name" in HOME|USER|LOGNAME|SHELL|PATH) continue ;; esac
+  [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
+  # POSIX single quotes (any shell may read it): ' becomes '\''
+  value=${kv#*=}
+  printf "export %s='%s'\n" "$name" "${value//\'/\'\\\'\'}" >> "$tmp"
+done
+chmod 0644 "$tmp"
+mv -f "$tmp" "$run/environment"
 
 run_phase() {
   local phase=$1 dir=$WORKDIR

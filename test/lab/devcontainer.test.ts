@@ -69,6 +69,7 @@ describe("lab e2e: agents from devcontainer.json, real sysbox (host 4)", () => {
   "containerEnv": { "GREETING_ENV": "${greeting}" },
   "features": { "./features/hello": { "greeting": "${feature}" } },
   "forwardPorts": [${FWD}],
+  "remoteEnv": { "DC_REMOTE": "\${containerEnv:GREETING_ENV}-remote" },
   "postCreateCommand": "echo \\"created $GREETING_ENV\\" >> $HOME/created.log",
   "postStartCommand": ["sh", "-c", "echo started >> $HOME/started.log"],
 }`;
@@ -105,6 +106,8 @@ describe("lab e2e: agents from devcontainer.json, real sysbox (host 4)", () => {
         // containerEnv reached the lifecycle command, which ran once, as the remote user, in its home.
         assert.deepEqual(lines("img", "created.log"), ["created from-dc"]);
         assert.deepEqual(lines("img", "started.log"), ["started"]);
+        // A login shell has the container's environment and remoteEnv (which refers to it).
+        assert.equal(sshOk("img", "bash -lc 'echo \"$GREETING_ENV|$DC_REMOTE\"'"), "from-dc|from-dc-remote");
         // The generated SSH config forwards the port.
         assert.match(fs.readFileSync(path.join(sshDir, "containai.d", `${STACK}.conf`), "utf8"), new RegExp(`LocalForward localhost:${FWD} localhost:${FWD}`));
     });
@@ -174,5 +177,34 @@ describe("lab e2e: agents from devcontainer.json, real sysbox (host 4)", () => {
         write(imgFile(), imgDoc("changed", "hi-again"));
         const ok = stack.up();
         assert.equal(ok.code, 0, ok.out);
+    });
+
+    it("D7. a built image removed from the host is drift: preview --refresh reports it, up builds it again", () => {
+        const tag = hostOk(H, `${D} image ls --format '{{.Repository}}:{{.Tag}}' | grep '^containai-devcontainer/bld:'`);
+        hostOk(H, `${D} rmi -f ${tag} >/dev/null`);
+        stack.driftReportedThenRestored(/agents-bld-devcontainer/);
+        assert.equal(hostOk(H, `${D} image ls --format '{{.Repository}}:{{.Tag}}' | grep '^containai-devcontainer/bld:'`), tag);
+        assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
+    });
+
+    it("D8. a base that is not Debian or Ubuntu fails the build with that message; the other agents untouched", () => {
+        const alp = path.join(repo, "alp", ".devcontainer");
+        write(path.join(alp, "devcontainer.json"), { build: { dockerfile: "Dockerfile" } });
+        write(path.join(alp, "Dockerfile"), `FROM ${BASE}\nRUN rm -f /usr/lib/os-release && printf 'ID=alpine\\nPRETTY_NAME="Alpine Linux v3.20"\\n' > /etc/os-release\n`);
+        extra = [{ name: "alp", devcontainer: path.join(alp, "devcontainer.json"), authorizedKeys: [pub] }];
+        stack.setConfig(config());
+        const ids = hostOk(H, `${D} ps -aq --no-trunc | sort | tr '\\n' ' '`);
+        const r = stack.up();
+        assert.notEqual(r.code, 0, r.out);
+        assert.match(r.out, /agents-alp-devcontainer/);
+        assert.match(r.out, /containai: agents are built on Debian or Ubuntu bases only: start the devcontainer's image or Dockerfile FROM a Debian or Ubuntu image/);
+        assert.equal(hostOk(H, `${D} ps -aq --no-trunc | sort | tr '\\n' ' '`), ids, "no container created or replaced");
+        // Taking it out again removes what its failed run recorded (its host key, its port), and nothing else.
+        extra = [];
+        stack.setConfig(config());
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        assert.equal(hostOk(H, `${D} ps -aq --no-trunc | sort | tr '\\n' ' '`), ids);
+        assert.equal(stack.preview("--expect-no-changes").code, 0);
     });
 });

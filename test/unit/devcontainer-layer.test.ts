@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { describe, it, before, after } from "mocha";
 import { devcontainerImages, treeHash } from "../../components/agent/devcontainer";
-import { featureEnvName, renderCommand, renderLayer, renderRemoteEnv, shQuote } from "../../components/render/devcontainer";
+import { BASE_CHECK, featureEnvName, renderCommand, renderLayer, renderRemoteEnv, shQuote } from "../../components/render/devcontainer";
 import { DevcontainerSpec } from "../../components/devcontainer";
 import { matchSnapshot, projectRoot } from "../helpers";
 
@@ -57,6 +57,27 @@ describe("devcontainer layer: renderer, lifecycle commands, build contexts", () 
         assert.match(failed.out, /devcontainer: one of 'ok' 'bad' failed/);
     });
 
+    it("the base check, run by sh: Debian, Ubuntu and their derivatives pass; another base fails naming it, and so does none", () => {
+        const osr = path.join(tmp, "os-release");
+        const check = (text: string | undefined) => {
+            if (text === undefined) fs.rmSync(osr, { force: true });
+            else fs.writeFileSync(osr, text);
+            const r = spawnSync("sh", ["-c", BASE_CHECK.replace(/\/etc\/os-release/g, osr)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            return { code: r.status, out: `${r.stdout}${r.stderr}` };
+        };
+        for (const ok of ['ID=debian\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n', "ID=ubuntu\n", 'ID=linuxmint\nID_LIKE="ubuntu debian"\n']) {
+            assert.equal(check(ok).code, 0, ok);
+        }
+        const alpine = check('ID=alpine\nPRETTY_NAME="Alpine Linux v3.20"\n');
+        assert.equal(alpine.code, 1);
+        assert.equal(alpine.out, "containai: the base image is Alpine Linux v3.20\n");
+        // "debian" only as a word: a name that merely contains it is not Debian.
+        assert.equal(check("ID=notdebianx\n").code, 1);
+        assert.notEqual(check(undefined).code, 0, "no os-release: not a Debian or Ubuntu base");
+        // The rule travels in the command itself: BuildKit's error shows the command, not its output.
+        assert.match(BASE_CHECK, /# containai: agents are built on Debian or Ubuntu bases only: start the devcontainer's image or Dockerfile FROM a Debian or Ubuntu image$/);
+    });
+
     it("remoteEnv as a profile.d file: ${NAME} expands at login, nothing else does; null unsets", () => {
         const text = renderRemoteEnv({ P: "${BASE}:/x", Q: "a \"q\" $(rm -rf /) `id` \\", GONE: null });
         const r = sh(`${text}\necho "$P"; echo "$Q"; echo "\${GONE-unset}"`, { BASE: "/base", GONE: "set" });
@@ -73,7 +94,8 @@ describe("devcontainer layer: renderer, lifecycle commands, build contexts", () 
         const user = os.userInfo().username;
         const runner = fs.readFileSync(path.join(projectRoot(), "host-scripts", "devcontainer-lifecycle.sh"), "utf8")
             .replace("conf=/etc/containai/devcontainer", `conf=${conf}`).replace("state=/var/lib/containai-devcontainer", `state=${state}`)
-            .replace("done < /proc/1/environ", `done < <(printf 'FROM_PID1=yes\\0PATH=${process.env.PATH}\\0')`)
+            .replace("run=/run/containai-devcontainer", `run=${root}/run`)
+            .replace("done < /proc/1/environ", `done < <(printf 'FROM_PID1=yes\\0Q=it'"'"'s $HOME \\\\n\\0HOME=/nope\\0PATH=${process.env.PATH}\\0')`)
             .replace(/runuser -u "\$REMOTE_USER" -- /, "");
         fs.writeFileSync(path.join(root, "lifecycle"), runner);
         fs.writeFileSync(path.join(conf, "settings"), `REMOTE_USER=${shQuote(user)}\nWORKDIR=${shQuote(root)}\n`);
@@ -86,6 +108,11 @@ describe("devcontainer layer: renderer, lifecycle commands, build contexts", () 
             assert.equal(life("start").code, 0);
         }
         assert.equal(fs.readFileSync(log, "utf8"), `create yes ${root}\npostcreate\nstart\nstart\n`);
+        // The container's environment for login shells: every variable but the login's own, read back exactly.
+        const envFile = path.join(root, "run", "environment");
+        assert.equal(fs.statSync(envFile).mode & 0o777, 0o644);
+        assert.doesNotMatch(fs.readFileSync(envFile, "utf8"), /^export (HOME|PATH)=/m);
+        assert.equal(sh(`. ${envFile}; printf '%s|%s' "$FROM_PID1" "$Q"`).out, "yes|it's $HOME \\n");
         // A re-created container (no marker) runs them again; a failing phase stops the ones after it, and no marker is left.
         fs.rmSync(state, { recursive: true });
         fs.writeFileSync(path.join(conf, "onCreateCommand.sh"), "exit 4\n");
