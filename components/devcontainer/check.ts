@@ -6,7 +6,7 @@ import * as path from "path";
 import { defaultDaemon } from "../config/schema";
 import { WORKSPACES_DIR } from "../config/checks";
 import { Assessed, assessDevcontainer, Finding } from "./assess";
-import { parseDevcontainer } from "./jsonc";
+import { devcontainerFile, parseDevcontainer } from "./jsonc";
 import { formatFindings, summary } from "./format";
 
 export { formatFindings, summary };
@@ -17,18 +17,20 @@ export interface CheckOptions {
     env?: Record<string, string | undefined>;
 }
 
-export type FileCheck = ({ ok: true } & Assessed) | { ok: false; errors: string[] };
+/** `file`: the devcontainer.json read (a folder given resolves to the file the spec names). */
+export type FileCheck = ({ ok: true; file: string } & Assessed) | { ok: false; file: string; errors: string[] };
 
 /** Read, parse and assess one devcontainer.json with an agent's defaults. */
-export function checkDevcontainerFile(file: string, opts: CheckOptions = {}): FileCheck {
+export function checkDevcontainerFile(given: string, opts: CheckOptions = {}): FileCheck {
+    const file = devcontainerFile(given);
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (e) {
-        return { ok: false, errors: [`cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`] };
+        return { ok: false, file, errors: [`cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`] };
     }
     const parsed = parseDevcontainer(text);
-    if (parsed.errors) return { ok: false, errors: parsed.errors };
+    if (parsed.errors) return { ok: false, file, errors: parsed.errors };
     const name = opts.name ?? "agent";
     const u = parsed.doc.remoteUser ?? (parsed.doc.containerUser !== "root" ? parsed.doc.containerUser : undefined);
     const user = typeof u === "string" ? u : "agent";
@@ -36,7 +38,7 @@ export function checkDevcontainerFile(file: string, opts: CheckOptions = {}): Fi
         file: path.resolve(file), name, workspace: `${WORKSPACES_DIR}/${name}`, workspacePath: `/home/${user}/workspace`,
         env: opts.env ?? process.env, daemons: [defaultDaemon()],
     });
-    return { ok: true, ...assessed };
+    return { ok: true, file, ...assessed };
 }
 
 export const blocked = (fs: Finding[]): Finding[] => fs.filter((f) => f.verdict === "BLOCKED");

@@ -3,7 +3,7 @@
 // BLOCKED, 1 something BLOCKED, 2 the file does not parse or bad usage.
 import { blocked, checkDevcontainerFile, formatFindings, summary } from "./check";
 
-const USAGE = "usage: npm run devcontainer -- check <path/to/devcontainer.json> [--name AGENT] [--all]\n" +
+const USAGE = "usage: npm run devcontainer -- check <devcontainer.json, or a repository folder> [--name AGENT] [--all]\n" +
     "  prints each property's verdict (COMPATIBLE, ADJUSTED, WARNED, BLOCKED) with the reason and the fix;\n" +
     "  --all lists COMPATIBLE ones too; exit status 1 when anything is BLOCKED";
 
@@ -28,11 +28,11 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
     const file = files[0];
     const r = checkDevcontainerFile(file, { name });
     if (!r.ok) {
-        out(`${file}: not a valid devcontainer.json; nothing was assessed:\n${r.errors.map((e) => `  ${file}:${e}`).join("\n")}`);
+        out(`${r.file}: not a valid devcontainer.json; nothing was assessed:\n${r.errors.map((e) => `  ${r.file}:${e}`).join("\n")}`);
         return 2;
     }
     const shown = all ? r.findings : r.findings.filter((f) => f.verdict !== "COMPATIBLE");
-    out(`${file}: ${summary(r.findings)}`);
+    out(`${r.file}: ${summary(r.findings)}`);
     out(formatFindings(shown));
     const b = blocked(r.findings);
     if (b.length > 0) {

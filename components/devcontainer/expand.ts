@@ -10,7 +10,7 @@ import { WORKSPACES_DIR } from "../config/checks";
 import { DaemonPaths } from "../config/agents";
 import { Collector, isObj, Obj, show } from "../config/collect";
 import { assessDevcontainer, DevcontainerAgent, Finding } from "./assess";
-import { parseDevcontainer } from "./jsonc";
+import { devcontainerFile, parseDevcontainer } from "./jsonc";
 import { formatFindings } from "./format";
 
 /** What an agent built from a devcontainer.json needs beyond an agents[] entry. */
@@ -70,7 +70,7 @@ export function expandDevcontainers(c: Collector, raw: unknown, daemons: DaemonP
                 "(to change the base, edit the file's image or build)");
             return blockedEntry;
         }
-        const file = path.resolve(cwd, devcontainer);
+        const file = devcontainerFile(path.resolve(cwd, devcontainer));
         let text: string;
         try {
             text = fs.readFileSync(file, "utf8");

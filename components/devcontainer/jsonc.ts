@@ -1,6 +1,8 @@
 // devcontainer.json as the spec defines it: JSON with comments and trailing
 // commas (JSONC), read with Microsoft's jsonc-parser (the parser VS Code and
 // the devcontainer CLI use), never by hand. Pure: no Pulumi imports.
+import * as fs from "fs";
+import * as path from "path";
 import { Node, ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 
 export type DevcontainerDoc = Record<string, unknown>;
@@ -74,4 +76,23 @@ function nodeValue(n: Node): unknown {
         default:
             return n.value;
     }
+}
+
+/**
+ * A devcontainer.json given as the file, or as the folder of a repository:
+ * then where the spec looks, `.devcontainer/devcontainer.json`, else
+ * `.devcontainer.json`. An unreadable path is returned as it is (reading it
+ * names the problem).
+ */
+export function devcontainerFile(p: string): string {
+    let st: fs.Stats;
+    try {
+        st = fs.statSync(p);
+    } catch {
+        return p;
+    }
+    if (!st.isDirectory()) return p;
+    const nested = path.join(p, ".devcontainer", "devcontainer.json");
+    const flat = path.join(p, ".devcontainer.json");
+    return fs.existsSync(nested) || !fs.existsSync(flat) ? nested : flat;
 }

@@ -306,7 +306,8 @@ describe("lab e2e: real sysbox (host 4)", () => {
         }
         assert.equal(sshOk("deb", "docker start -a keep"), "kept", "inner Docker data kept");
         assert.equal(sshOk("deb", "cat ~/workspace/owner.txt"), "from-agent");
-        assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
+        const after = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(after.code, 0, after.out);
     });
 
     it("S10. destroy removes the agents and keeps their volumes", () => {

@@ -316,6 +316,21 @@ describe("devcontainer.json as the agent spec", () => {
             assert.match(run("check", p, "extra").out, /^usage: npm run devcontainer -- check/);
             assert.match(run("check", path.join(tmp, "none.json")).out, /cannot be read: ENOENT/);
         });
+        it("a repository folder is looked into where the spec says: .devcontainer/devcontainer.json, else .devcontainer.json", () => {
+            const nested = path.join(tmp, "repo-nested"), flat = path.join(tmp, "repo-flat");
+            fs.mkdirSync(path.join(nested, ".devcontainer"), { recursive: true });
+            fs.mkdirSync(flat);
+            fs.writeFileSync(path.join(nested, ".devcontainer", "devcontainer.json"), '{ "image": "a:1" }');
+            fs.writeFileSync(path.join(nested, ".devcontainer.json"), '{ "image": "ignored:1" }');
+            fs.writeFileSync(path.join(flat, ".devcontainer.json"), '{ "image": "b:1", "privileged": true }');
+            const r = run("check", nested);
+            assert.equal(r.code, 0, r.out);
+            assert.match(r.out, new RegExp(`^${path.join(nested, ".devcontainer", "devcontainer.json").replace(/[.]/g, "\\.")}: `));
+            const f = run("check", flat);
+            assert.equal(f.code, 1, f.out);
+            assert.match(f.out, /^\S*repo-flat\/\.devcontainer\.json: /);
+            assert.match(run("check", path.join(tmp, "repo-empty-none")).out, /cannot be read: ENOENT/);
+        });
         it("checkDevcontainerFile: ${containerWorkspaceFolder} follows remoteUser's home by default", () => {
             const p = write("user.json", '{ "image": "x:1", "remoteUser": "node", "containerEnv": { "W": "${containerWorkspaceFolder}" } }');
             const r = checkDevcontainerFile(p);
@@ -382,6 +397,15 @@ describe("devcontainer.json as the agent spec", () => {
             assert.match(msg({ devcontainer: 3 }), /must be the path of a devcontainer\.json/);
             assert.match(msg({ devcontainer: file("img.json", { image: "x:1" }), image: "y:1" }, "containai:agents[0].image"),
                 /is set beside devcontainer: the agent's image is built from the devcontainer\.json; remove image/);
+        });
+
+        it("the path may be the repository's folder", () => {
+            const repo = path.join(tmp, "stack-repo");
+            fs.mkdirSync(path.join(repo, ".devcontainer"), { recursive: true });
+            fs.writeFileSync(path.join(repo, ".devcontainer", "devcontainer.json"), '{ "image": "x:1" }');
+            const { config, problems } = check({ devcontainer: repo });
+            assert.deepEqual(problems, []);
+            assert.equal(config.agents[0].devcontainer?.file, path.join(repo, ".devcontainer", "devcontainer.json"));
         });
 
         it("a Dockerfile outside the build context is refused (the context is what is sent to the host)", () => {
