@@ -414,6 +414,12 @@ function features(a: Assessment, raw: unknown): void {
 
 // ------------------------------------------------------------------ the file
 
+/** The login user a file names: remoteUser, else a containerUser other than root. */
+export function fileUser(doc: Record<string, unknown>): string | undefined {
+    const u = doc.remoteUser ?? (doc.containerUser !== "root" ? doc.containerUser : undefined);
+    return typeof u === "string" ? u : undefined;
+}
+
 export interface Assessed {
     findings: Finding[];
     agent: DevcontainerAgent;

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { defaultDaemon } from "../config/schema";
 import { WORKSPACES_DIR } from "../config/checks";
-import { Assessed, assessDevcontainer, Finding } from "./assess";
+import { Assessed, assessDevcontainer, fileUser, Finding } from "./assess";
 import { devcontainerFile, parseDevcontainer } from "./jsonc";
 import { formatFindings, summary } from "./format";
 
@@ -32,8 +32,7 @@ export function checkDevcontainerFile(given: string, opts: CheckOptions = {}): F
     const parsed = parseDevcontainer(text);
     if (parsed.errors) return { ok: false, file, errors: parsed.errors };
     const name = opts.name ?? "agent";
-    const u = parsed.doc.remoteUser ?? (parsed.doc.containerUser !== "root" ? parsed.doc.containerUser : undefined);
-    const user = typeof u === "string" ? u : "agent";
+    const user = fileUser(parsed.doc) ?? "agent";
     const assessed = assessDevcontainer(parsed.doc, {
         file: path.resolve(file), name, workspace: `${WORKSPACES_DIR}/${name}`, workspacePath: `/home/${user}/workspace`,
         env: opts.env ?? process.env, daemons: [defaultDaemon()],

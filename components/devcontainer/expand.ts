@@ -9,7 +9,7 @@ import * as path from "path";
 import { WORKSPACES_DIR } from "../config/checks";
 import { DaemonPaths } from "../config/agents";
 import { Collector, isObj, Obj, show } from "../config/collect";
-import { assessDevcontainer, DevcontainerAgent, Finding } from "./assess";
+import { assessDevcontainer, DevcontainerAgent, fileUser, Finding } from "./assess";
 import { devcontainerFile, parseDevcontainer } from "./jsonc";
 import { formatFindings } from "./format";
 
@@ -83,8 +83,7 @@ export function expandDevcontainers(c: Collector, raw: unknown, daemons: DaemonP
             c.add(`${k}.devcontainer`, `${file}:${parsed.errors[0]}; fix the file (it is JSON with comments)`);
             return blockedEntry;
         }
-        const u = entry.user ?? parsed.doc.remoteUser ?? (parsed.doc.containerUser !== "root" ? parsed.doc.containerUser : undefined);
-        const user = typeof u === "string" ? u : "agent";
+        const user = typeof entry.user === "string" ? entry.user : fileUser(parsed.doc) ?? "agent";
         const workspace = typeof entry.workspace === "string" ? entry.workspace : `${WORKSPACES_DIR}/${name}`;
         const { findings, agent } = assessDevcontainer(parsed.doc, {
             file, name, workspace, env, daemons,
