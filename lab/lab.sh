@@ -8,7 +8,8 @@
 #   lab/lab.sh agent-image     build the lab AGENT image (v1, v2) as `docker save`
 #                              archives served beside the double (agent-images/)
 #   lab/lab.sh sysbox-lab [T]  build (once) and serve LAB BUILDS of real sysbox: T = v0.7.0
-#                              (default) and/or v0.6.7 (negative control); prints the .debs
+#                              (default), v0.7.0-rev2..9 (its sources under another version,
+#                              for upgrade tests) and/or v0.6.7 (negative control); prints the .debs
 #   lab/lab.sh dind-images     agent images WITH Docker inside (bookworm, sid) and tiny.tar
 #   lab/lab.sh s3              start the lab's S3-compatible state store (MinIO, built from its
 #                              Go module) and its bucket; prints env lines for an s3:// backend

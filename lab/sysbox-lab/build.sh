@@ -4,6 +4,13 @@
 # and the upstream sources vendored as git bundles.
 #
 #   lab/sysbox-lab/build.sh v0.7.0|v0.6.7 OUTDIR   → prints OUTDIR/sysbox-ce_<version>.linux_<arch>.deb
+#   lab/sysbox-lab/build.sh v0.7.0-revN OUTDIR     (N = 2..9) the same sources built again
+#                                                   under the version <v0.7.0's>.revN
+#
+# Revisions exist for the tests of our install, drift and upgrade logic, which
+# need several installable versions of real sysbox (test/lab/converge.test.ts):
+# each one is a full build of the v0.7.0 lab build's sources and patches, only
+# its version stamp differs (so `sysbox-runc --version` tells them apart).
 #
 # A lab build is NOT an upstream release: pins that cannot be fetched here are
 # substituted and two lab patches are applied (patches/), and each one is
@@ -34,7 +41,9 @@ common=(--builder go --repo "$src/sysbox.bundle" --ref "$tag"
   --submodule-url "sysbox-pkgr=$src/sysbox-pkgr.bundle"
   --patch "sysbox-libs:$p/no-modules.patch"
   --patch "sysbox-runc:$p/oom-adj.patch")
-case "$tag" in
+base=$tag rev=""
+if [[ "$tag" =~ ^(v0\.7\.0)-rev([2-9])$ ]]; then base=${BASH_REMATCH[1]} rev=rev${BASH_REMATCH[2]}; fi
+case "$base" in
   v0.7.0)
     # Pins not in any reachable source: mgr bff3721 (v0.6.7's aaeff6c instead),
     # libs 9b42cd4 (the rebuilt mirror's tag of its tree), pkgr b8403a90 (units
@@ -53,8 +62,15 @@ case "$tag" in
       --substitute sysbox-libs=v0.6.7-pin --substitute sysbox-fs/bazil=76fedf6
       --patch "sysbox-fs/bazil:$p/fuse-module-path.patch")
     ;;
-  *) echo "sysbox-lab: unknown tag $tag (v0.7.0 or v0.6.7)" >&2; exit 2 ;;
+  *) echo "sysbox-lab: unknown tag $tag (v0.7.0, v0.7.0-rev2..9 or v0.6.7)" >&2; exit 2 ;;
 esac
+if [ -n "$rev" ]; then
+  # The base build's version (built first, or taken from its cache, in the
+  # OUTDIR beside this one, as lab/lab.sh lays them out), plus .revN.
+  first=$(bash "$0" "$base" "$(dirname "$out")/$base")
+  v=$(basename "$first"); v=${v#sysbox-ce_}; v=${v%.linux_*.deb}
+  args+=(--version "$v.$rev")
+fi
 
 mkdir -p "$out"
 key=$( { echo "$tag"; cat "$0" "$root/scripts/build-sysbox.sh" "$p"/*.patch; cat "$src"/*.bundle | sha256sum; } | sha256sum | cut -c1-16)

@@ -1,11 +1,13 @@
 // End-to-end: the real Pulumi engine converging real lab hosts (systemd,
-// sshd, apt, dockerd) over real SSH. Sysbox is the lab's TEST DOUBLE
-// (lab/sysbox-double): these tests exercise our install/verify/register
-// logic, not sysbox itself. Every scenario asserts on the host over SSH.
+// sshd, apt, dockerd) over real SSH. Sysbox is REAL: LAB BUILDS of 0.7.0
+// (lab/sysbox-lab), the base one and two revisions of it (the same sources
+// under another version: `v0.7.0-rev2`, `-rev3`), so our install, verify,
+// drift and upgrade logic meet three installable versions, and the daemon's
+// containers run under sysbox-runc. Every scenario asserts on the host over SSH.
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { checkoutStackFiles, LAB_DIR, ensureLab, execOnHost, hostOk, lab, labConfig, onHost, ROOT, Stack } from "./harness";
+import { checkoutStackFiles, LAB_DIR, ensureLab, execOnHost, hostOk, lab, labConfig as doubleConfig, labSysbox, onHost, ROOT, Stack } from "./harness";
 import { TEST_HOSTKEY } from "../helpers";
 import { describe, it, before, after } from "mocha";
 
@@ -17,8 +19,17 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
     const stackFilesBefore = checkoutStackFiles();
     /** A Node stack trace line, or the object dump an unhandled error prints. */
     const TRACE = /^\s+at .+\(.+:\d+:\d+\)$|problems: \[|\[Error\]/m;
+    type Tag = "v0.7.0" | "v0.7.0-rev2" | "v0.7.0-rev3";
+    const builds = {} as Record<Tag, { version: string; config: Record<string, unknown> }>;
+    /** Stack config for lab host i with lab build `tag` of real sysbox (a copy: tests edit it). */
+    const labConfig = (i: number, extra: Record<string, unknown> = {}, tag: Tag = "v0.7.0"): Record<string, unknown> =>
+        ({ ...doubleConfig(i, extra), "containai:sysbox": structuredClone(builds[tag].config) });
+    const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    /** `sysbox-runc --version`'s version line for exactly lab build `tag`. */
+    const versionLine = (tag: Tag): RegExp => new RegExp(`^\\s*version:\\s+${esc(builds[tag].version)}$`, "m");
 
     before(() => {
+        for (const tag of ["v0.7.0", "v0.7.0-rev2", "v0.7.0-rev3"] as Tag[]) builds[tag] = labSysbox(tag);
         ensureLab(2, 3);
         lab("reset", String(H));
         lab("reset", String(FRESH));
@@ -33,7 +44,7 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         const r = stack.up();
         assert.equal(r.code, 0, r.out);
         assert.equal(hostOk(H, "systemctl is-active sysbox.service containai-docker.service | sort -u"), "active");
-        assert.equal(hostOk(H, "sysbox-runc --version | awk -F: '/version/ {gsub(/[ \\t]/,\"\",$2); print $2}'"), "0.7.1+testdouble");
+        assert.equal(hostOk(H, "sysbox-runc --version | awk -F: '/version/ {gsub(/[ \\t]/,\"\",$2); print $2}'"), builds["v0.7.0"].version);
         assert.equal(hostOk(H, dockerB(SOCK, "info --format '{{.DefaultRuntime}} {{.DockerRootDir}}'")),
             "sysbox-runc /var/lib/containai-docker");
         assert.equal(hostOk(H, "docker context inspect -f '{{.Endpoints.docker.Host}}' containai-docker"), `unix://${SOCK}`);
@@ -96,11 +107,10 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
     it("3d. hand-changed sysbox version: reported and put back to the pin", () => {
         // Another version's sysbox-runc over the pinned one (as a manual dpkg -i would).
         const gw = lab("serve");
-        lab("sysbox-double", "0.7.2+testdouble");
-        hostOk(H, `curl -fsS -o /tmp/other.deb ${gw}/sysbox-ce_0.7.2+testdouble.linux_amd64.deb && dpkg-deb -x /tmp/other.deb /tmp/other && install -m755 /tmp/other/usr/bin/sysbox-runc /usr/bin/sysbox-runc`);
-        assert.match(hostOk(H, "sysbox-runc --version"), /0\.7\.2/);
+        hostOk(H, `curl -fsS -o /tmp/other.deb '${gw}/lab-builds/sysbox-ce_${builds["v0.7.0-rev2"].version}.linux_amd64.deb' && dpkg-deb -x /tmp/other.deb /tmp/other && install -m755 /tmp/other/usr/bin/sysbox-runc /usr/bin/sysbox-runc`);
+        assert.match(hostOk(H, "sysbox-runc --version"), versionLine("v0.7.0-rev2"));
         stack.driftReportedThenRestored(/host-sysbox-install/);
-        assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.1/);
+        assert.match(hostOk(H, "sysbox-runc --version"), versionLine("v0.7.0"));
         assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
     });
 
@@ -194,15 +204,20 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         hostOk(H, `tar -chf - $(ldd /usr/bin/sleep | grep -o '/[^ ]*') /usr/bin/sleep 2>/dev/null | ${dockerB(SOCK, "import - e2e-sleeper")} >/dev/null`);
         hostOk(H, `${dockerB(SOCK, "run -d --name agent-e2e --label containai.agent=1 --stop-signal SIGKILL e2e-sleeper /usr/bin/sleep infinity")} >/dev/null`);
         const started = hostOk(H, dockerB(SOCK, "inspect -f '{{.State.StartedAt}}' agent-e2e"));
-        stack.setConfig(labConfig(H, {}, "0.7.2+testdouble"));
+        // It runs under real sysbox: sysbox-runc, root inside mapped to an unprivileged host uid.
+        const inUserns = (): string => hostOk(H, `pid=$(${dockerB(SOCK, "inspect -f '{{.State.Pid}}' agent-e2e")}); ` +
+            `echo "$(${dockerB(SOCK, "inspect -f '{{.HostConfig.Runtime}}' agent-e2e")}) $(awk '$1 == 0 {print ($2 > 0) ? "mapped" : "root"}' /proc/$pid/uid_map)"`);
+        assert.equal(inUserns(), "sysbox-runc mapped");
+        stack.setConfig(labConfig(H, {}, "v0.7.0-rev2"));
         const p = stack.preview("--diff");
         assert.equal(p.code, 0, p.out);
-        assert.match(p.out, /sysbox 0\.7\.2\+testdouble from custom; installing or changing the version stops agent containers/);
+        assert.match(p.out, new RegExp(`sysbox ${esc(builds["v0.7.0-rev2"].version)} from custom; installing or changing the version stops agent containers`));
         const r = stack.up();
         assert.equal(r.code, 0, r.out);
-        assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.2/);
+        assert.match(hostOk(H, "sysbox-runc --version"), versionLine("v0.7.0-rev2"));
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true");
         assert.notEqual(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.StartedAt}}' agent-e2e")), started, "agent was restarted around the upgrade");
+        assert.equal(inUserns(), "sysbox-runc mapped", "it came back under the new sysbox");
         assert.equal(stack.preview("--expect-no-changes").code, 0);
     });
 
@@ -210,14 +225,14 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true");
         // sysbox cannot be enabled while masked: the upgrade fails after the agents were stopped.
         hostOk(H, "systemctl mask sysbox.service >/dev/null 2>&1");
-        stack.setConfig(labConfig(H, {}, "0.7.3+testdouble"));
+        stack.setConfig(labConfig(H, {}, "v0.7.0-rev3"));
         const failed = stack.up();
         assert.notEqual(failed.code, 0, failed.out);
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "false", "the upgrade stopped the agent");
         assert.match(hostOk(H, "cat /var/lib/containai/sysbox/stopped-containers"), /containai-docker\.sock [0-9a-f]{12}/);
         hostOk(H, "systemctl unmask sysbox.service >/dev/null 2>&1");
         stack.driftReportedThenRestored(/host-sysbox-install/, "a stopped agent that should run is drift");
-        assert.match(hostOk(H, "sysbox-runc --version"), /version:\s+0\.7\.3/);
+        assert.match(hostOk(H, "sysbox-runc --version"), versionLine("v0.7.0-rev3"));
         assert.equal(hostOk(H, dockerB(SOCK, "inspect -f '{{.State.Running}}' agent-e2e")), "true", "the agent runs again");
         assert.equal(onHost(H, "test -e /var/lib/containai/sysbox/stopped-containers").code, 1, "the record is cleared");
         assert.equal(stack.preview("--refresh", "--expect-no-changes").code, 0);
@@ -322,16 +337,17 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
         const gw = lab("serve");
         const base = labConfig(FRESH) as any;
         const sha = base["containai:sysbox"].custom.sha256.amd64;
+        const V = builds["v0.7.0"].version;
         const s = new Stack("e2e-fallback", {
             ...base,
             "containai:sysbox": {
                 source: "custom",
-                version: "0.7.1+testdouble",
+                version: V,
                 sha256: { amd64: sha },
-                mirrorUrl: gw,                       // upstream file names, served by the lab
+                mirrorUrl: `${gw}/lab-builds`,       // upstream file names, served by the lab
                 custom: {
                     urlTemplate: "set below, as a secret",
-                    version: "0.7.1+testdouble", sha256: { amd64: "1".repeat(64) }, fallbackToUpstream: true,
+                    version: V, sha256: { amd64: "1".repeat(64) }, fallbackToUpstream: true,
                 },
             },
         });
@@ -343,12 +359,12 @@ describe("lab e2e: converge, drift, failures (hosts 2-3)", () => {
             assert.doesNotMatch(JSON.stringify(s.readConfig()), /s3cr3t-t0ken/, "stored encrypted");
             const r = s.up();
             assert.equal(r.code, 0, r.out);
-            assert.match(r.out, /warning: .*sysbox: WARNING: sysbox: custom asset unavailable \(http:\/\/\*\*\*@.*\/missing\/sysbox-ce_0\.7\.1\+testdouble\.linux_amd64\.deb/);
+            assert.match(r.out, new RegExp(`warning: .*sysbox: WARNING: sysbox: custom asset unavailable \\(http://\\*\\*\\*@.*/missing/sysbox-ce_${esc(V)}\\.linux_amd64\\.deb`));
             assert.doesNotMatch(r.out, /s3cr3t-t0ken/, "credentials never printed");
             const state = s.pulumi("stack", "export");
             assert.equal(state.code, 0, state.out);
             assert.doesNotMatch(state.out, /s3cr3t-t0ken/, "credentials never in plaintext state");
-            assert.match(hostOk(FRESH, "sysbox-runc --version"), /version:\s+0\.7\.1/);
+            assert.match(hostOk(FRESH, "sysbox-runc --version"), versionLine("v0.7.0"));
             assert.equal(s.preview("--expect-no-changes").code, 0);
         } finally {
             s.cleanup();

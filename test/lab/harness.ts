@@ -79,10 +79,11 @@ export function labConfig(i: number, extra: Record<string, unknown> = {}, versio
 
 /**
  * The `containai:sysbox` block that installs a LAB BUILD of real sysbox
- * (lab/sysbox-lab: v0.7.0, or v0.6.7 the negative control) through the
- * program's custom-release path, pinned by the .deb's sha256.
+ * (lab/sysbox-lab: v0.7.0, its revisions v0.7.0-revN (the same sources under
+ * another version, for upgrade tests), or v0.6.7 the negative control)
+ * through the program's custom-release path, pinned by the .deb's sha256.
  */
-export function labSysbox(tag: "v0.7.0" | "v0.6.7"): { version: string; config: Record<string, unknown> } {
+export function labSysbox(tag: "v0.7.0" | `v0.7.0-rev${2 | 3}` | "v0.6.7"): { version: string; config: Record<string, unknown> } {
     const deb = lab("sysbox-lab", tag).split("\n").pop() as string;
     const m = /sysbox-ce_(.+)\.linux_amd64\.deb$/.exec(deb);
     if (!m) throw new Error(`unexpected lab build name: ${deb}`);
