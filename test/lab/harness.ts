@@ -84,9 +84,11 @@ export function labConfig(i: number, extra: Record<string, unknown> = {}, versio
  * through the program's custom-release path, pinned by the .deb's sha256.
  */
 export function labSysbox(tag: "v0.7.0" | `v0.7.0-rev${2 | 3}` | "v0.6.7"): { version: string; config: Record<string, unknown> } {
-    const deb = lab("sysbox-lab", tag).split("\n").pop() as string;
-    const m = /sysbox-ce_(.+)\.linux_amd64\.deb$/.exec(deb);
-    if (!m) throw new Error(`unexpected lab build name: ${deb}`);
+    // The path lab.sh prints on stdout (a build that runs now also logs to stderr, which lab() merges).
+    const out = lab("sysbox-lab", tag);
+    const deb = out.split("\n").filter((l) => /^\/\S+\/sysbox-ce_[^/]+\.linux_amd64\.deb$/.test(l)).pop();
+    const m = deb === undefined ? null : /sysbox-ce_(.+)\.linux_amd64\.deb$/.exec(deb);
+    if (!deb || !m) throw new Error(`no lab build path in: ${out}`);
     const gw = lab("serve").replace(/\/$/, "");
     const sha = fs.readFileSync(`${deb}.sha256`, "utf8").split(/\s+/)[0];
     return {
