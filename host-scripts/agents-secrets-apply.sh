@@ -1,38 +1,47 @@
 #!/usr/bin/env bash
 # Deliver each agent's secrets of one daemon as files in its /run/secrets (a
 # tmpfs inside the agent: never on the host's disk, never in the container's
-# configuration, so not in `docker inspect`), owned by the agent user, 0400.
-# A value travels on the exec's stdin, never in an argument. Each file is
-# replaced atomically; files of ours that are no longer configured go.
+# configuration, so not in `docker inspect`), owned by the agent user, 0400,
+# and keep them there across container restarts.
+#
+# The daemon's secrets go to STORE, a root-only 0600 file on the host's /run
+# (a tmpfs: refused otherwise), which the daemon's secrets watcher
+# (host-scripts/secrets-watch.sh, run by WATCH_UNIT_NAME) reads to put them
+# back whenever an agent's container starts again. The watcher is also what
+# writes them now (`deliver`): one home for writing into an agent.
 # Env: SOCKET; SECRETS lines "agent container uid name base64-value" (secret);
-# CONTAINER_IDS (not read: it changes when a container is re-created, so the step runs again)
+#      STORE; WATCH WATCH_PATH (the watcher script and where it goes);
+#      WATCH_UNIT_NAME WATCH_UNIT_TEXT;
+#      CONTAINER_IDS (not read: it changes when a container is re-created, so the step runs again)
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 host_lock
-dk() { docker -H "unix://$SOCKET" "$@"; }
 
-# The helper that runs inside the agent (as root there): write one file, or prune.
-# shellcheck disable=SC2016 # expanded inside the agent
-put='set -eu; d=/run/secrets; mkdir -p "$d"; chmod 0755 "$d"; umask 0277
-  t="$d/.containai-tmp.$1"; cat > "$t"; chown "$2:$2" "$t"; chmod 0400 "$t"; mv -f "$t" "$d/$1"'
-# shellcheck disable=SC2016
-prune='set -eu; d=/run/secrets; [ -d "$d" ] || exit 0; m="$d/.containai-managed"
-  if [ -f "$m" ]; then while read -r n; do
-    case " $* " in *" $n "*) ;; *) rm -f "$d/$n" ;; esac
-  done < "$m"; fi
-  umask 0277; printf "%s\n" "$@" > "$m.tmp"; mv -f "$m.tmp" "$m"'
+store_dir=$(dirname "$STORE")
+mkdir -p "$store_dir"
+chmod 0700 "$store_dir"
+fs=$(findmnt -no FSTYPE -T "$store_dir" 2>/dev/null || true)
+[ "$fs" = tmpfs ] || die "$store_dir is on ${fs:-an unknown file system}, not a tmpfs: agents' secrets are kept on the host only in memory (systemd mounts /run as a tmpfs); nothing was written"
 
-for agent in $(printf '%s\n' "${SECRETS:-}" | awk 'NF {print $1}' | sort -u); do
-  container=$(printf '%s\n' "$SECRETS" | awk -v a="$agent" '$1 == a {print $2; exit}')
-  [ "$(dk inspect --type container -f '{{.State.Running}}' "$container" 2>/dev/null)" = true ] \
-    || die "agent $agent: its container is not running, so its secrets cannot be delivered; run \`pulumi up --refresh\`"
-  names=()
-  while read -r a _c uid name b64; do
-    [ "$a" = "$agent" ] || continue
-    names+=("$name")
-    printf '%s' "$b64" | base64 -d | dk exec -i -u 0 "$container" sh -c "$put" _ "$name" "$uid" \
-      || die "agent $agent: writing secret $name into /run/secrets failed"
-  done <<< "$SECRETS"
-  dk exec -u 0 "$container" sh -c "$prune" _ "${names[@]}" || die "agent $agent: pruning /run/secrets failed"
-  echo "agent $agent: ${#names[@]} secret(s) in /run/secrets" >&2
-done
+# The store: written in its own directory (never through /tmp), 0600, renamed into place.
+tmp=$(umask 077 && mktemp "$store_dir/.store.XXXXXX")
+printf '%s\n' "$SECRETS" > "$tmp"
+mv -f "$tmp" "$STORE"
+
+# The watcher and its unit; a changed script or unit restarts it (it holds no state).
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+printf '%s' "$WATCH" > "$stage/watch"
+printf '%s' "$WATCH_UNIT_TEXT" > "$stage/unit"
+unit_path="/etc/systemd/system/$WATCH_UNIT_NAME"
+changed=0
+cmp -s "$stage/watch" "$WATCH_PATH" 2>/dev/null || { atomic_install "$stage/watch" "$WATCH_PATH" 0755; changed=1; }
+if ! cmp -s "$stage/unit" "$unit_path" 2>/dev/null; then
+  atomic_install "$stage/unit" "$unit_path" 0644
+  systemctl daemon-reload
+  changed=1
+fi
+[ "$(systemctl is-enabled "$WATCH_UNIT_NAME" 2>/dev/null || true)" = enabled ] || systemctl enable "$WATCH_UNIT_NAME" >/dev/null 2>&1
+if [ "$changed" = 1 ]; then systemctl restart "$WATCH_UNIT_NAME"; else systemctl start "$WATCH_UNIT_NAME"; fi
+
+"$WATCH_PATH" deliver "$SOCKET" "$STORE" || die "the agents' secrets were not all delivered (above)"

@@ -2,8 +2,11 @@
 # Whether each agent of one daemon has exactly its configured secrets as
 # files in its /run/secrets (a tmpfs inside the agent), owned by the agent
 # user, mode 0400 (key=value lines): <agent>.secrets=ok, or what differs.
-# Values are compared by sha256 here on the host; none is printed.
-# Env: SOCKET; SECRETS lines "agent container uid name base64-value" (secret)
+# Values are compared by sha256 here on the host; none is printed. And
+# whether the daemon's secrets watcher can put them back after a restart:
+# watcher=ok, or what is wrong (its unit, script, or the host's copy).
+# Env: SOCKET; SECRETS lines "agent container uid name base64-value" (secret);
+#      STORE; WATCH WATCH_PATH WATCH_UNIT_NAME WATCH_UNIT_TEXT (agents-secrets-apply.sh)
 # shellcheck source=lib.sh
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 dk() { docker -H "unix://$SOCKET" "$@"; }
@@ -29,3 +32,15 @@ for agent in $(printf '%s\n' "${SECRETS:-}" | awk 'NF {print $1}' | sort -u); do
   done <<< "$SECRETS"
   echo "$agent.secrets=${problems:+${problems# }}${problems:-ok}"
 done
+
+if [ -n "${WATCH_UNIT_NAME:-}" ]; then
+  w=""
+  [ "$(systemctl is-active "$WATCH_UNIT_NAME" 2>/dev/null || true)" = active ] || w="$w $WATCH_UNIT_NAME not active"
+  cmp -s <(printf '%s' "$WATCH_UNIT_TEXT") "/etc/systemd/system/$WATCH_UNIT_NAME" 2>/dev/null || w="$w unit changed"
+  cmp -s <(printf '%s' "$WATCH") "$WATCH_PATH" 2>/dev/null || w="$w $WATCH_PATH changed"
+  if [ ! -f "$STORE" ]; then w="$w host copy missing (a reboot empties /run)"
+  elif ! cmp -s <(printf '%s\n' "$SECRETS") "$STORE"; then w="$w host copy changed"
+  elif [ "$(stat -c '%u %a' "$STORE")" != "0 600" ]; then w="$w host copy owner-or-mode"
+  fi
+  echo "watcher=${w:+${w# }}${w:-ok}"
+fi

@@ -12,8 +12,8 @@ import { cacheDir, hasUserinfo } from "../config/checks";
 import { DaemonConfig, HostConfig, NS } from "../config/schema";
 import { HealthCheck, HostState } from "../host/providers";
 import { Connection, fingerprint } from "../host/remote";
-import { hostScript, scriptSet } from "../host/scripts";
-import { rootfsGuardPath } from "../render/daemon";
+import { hostFile, hostScript, scriptSet } from "../host/scripts";
+import { renderSecretsWatchUnit, rootfsGuardPath, secretsStorePath, secretsWatchPath, secretsWatchUnitName } from "../render/daemon";
 import { AGENT_AUTHORIZED_KEYS, AGENT_HOST_KEY, AGENT_SSHD_DROPIN, renderAgentSshd, renderAuthorizedKeys,
     renderOperatorKnownHosts, renderOperatorSshConfig, sshIncludeLine } from "../render/ssh";
 import { AGENT_DATA_LAYOUT, AgentHostKey, dataLayoutOf, OperatorSshConfigFiles, SshPorts } from "./providers";
@@ -519,7 +519,8 @@ export class Agents extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: mine.map((g) => g.container) });
             running.push(run.observed);
             // Secrets as files in each agent's /run/secrets, after the containers run; the step's inputs
-            // (the values) are secret in state and plans. A re-created container (a new ID) gets them again.
+            // (the values) are secret in state and plans. A re-created container (a new ID) gets them again;
+            // a restarted one from the daemon's secrets watcher (host-scripts/secrets-watch.sh).
             const withSecrets = idx.filter((i) => Object.keys(c.agents[i].secrets).length > 0);
             if (withSecrets.length > 0) {
                 new HostState(`${name}-${d.name}-secrets`, {
@@ -530,8 +531,13 @@ export class Agents extends pulumi.ComponentResource {
                         SOCKET: d.socket,
                         CONTAINER_IDS: ids.join(" "),
                         SECRETS: agentSecretLines(withSecrets.map((i) => c.agents[i])),
+                        STORE: secretsStorePath(d),
+                        WATCH: hostFile("secrets-watch.sh"),
+                        WATCH_PATH: secretsWatchPath(d),
+                        WATCH_UNIT_NAME: secretsWatchUnitName(d),
+                        WATCH_UNIT_TEXT: renderSecretsWatchUnit(d),
                     }))),
-                    desired: Object.fromEntries(withSecrets.map((i) => [`${c.agents[i].name}.secrets`, "ok"])),
+                    desired: { ...Object.fromEntries(withSecrets.map((i) => [`${c.agents[i].name}.secrets`, "ok"])), watcher: "ok" },
                 }, { parent: this, dependsOn: [run], additionalSecretOutputs: ["env"] });
             }
             // Health after every container: running, sshd answers with the pinned key, inner docker when present.

@@ -43,6 +43,46 @@ WantedBy=${unitName(d)}
 `;
 }
 
+/** Where each instance's secrets watcher (host-scripts/secrets-watch.sh) is installed. */
+export function secretsWatchPath(d: Pick<DaemonConfig, "name">): string {
+    return `${NETWORK_SCRIPT_DIR}/${d.name}-secrets-watch`;
+}
+
+export function secretsWatchUnitName(d: Pick<DaemonConfig, "name">): string {
+    return `${d.name}-secrets.service`;
+}
+
+/** The host's copy of a daemon's agents' secrets: root-only, on /run (a tmpfs, never on disk). */
+export function secretsStorePath(d: Pick<DaemonConfig, "name">): string {
+    return `/run/containai/secrets/${d.name}`;
+}
+
+/**
+ * The service that puts an agent's secrets back into its /run/secrets when
+ * its container starts again (a restart, a host reboot's restart policy): the
+ * agent's /run is a tmpfs, so a restart empties it. It follows the daemon:
+ * started with it, restarted with it, and started again whenever its event
+ * stream ends. Installed only while some agent of the daemon has secrets.
+ */
+export function renderSecretsWatchUnit(d: Pick<DaemonConfig, "name" | "socket">): string {
+    return `# Managed by containai-infra (Pulumi). Local edits are reported as drift and reverted.
+[Unit]
+Description=ContainAI: agents' secrets back into /run/secrets when an agent starts (${d.name})
+Documentation=https://github.com/containai/containai-infra/blob/main/docs/agents.md
+After=${unitName(d)}
+PartOf=${unitName(d)}
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=${secretsWatchPath(d)} watch ${d.socket} ${secretsStorePath(d)}
+Restart=always
+RestartSec=3
+
+[Install]
+WantedBy=${unitName(d)}
+`;
+}
+
 /** Where the network script reads each bridge's egress policy (EGRESS_DIR in bridge-network.sh). */
 export const EGRESS_DIR = "/etc/containai/network";
 

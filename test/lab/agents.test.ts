@@ -559,9 +559,9 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         hostOk(H, "systemctl stop e2e-far-sshd e2e-host-sshd 2>/dev/null || true; ip netns del e2e-far; ip link del e2e-near 2>/dev/null || true");
     });
 
-    it("secrets: files in the agent's /run/secrets (agent user, 0400), never in docker inspect, state or output; updated in place; plaintext refused", () => {
+    it("secrets: files in the agent's /run/secrets (agent user, 0400), never in docker inspect, state or output; updated in place; back after a restart; plaintext refused", () => {
         const VALUE = "e2e-s3cr3t-value-1", VALUE2 = "e2e-s3cr3t-value-2", PLAIN = "e2e-plaintext-value";
-        const id = inspect("alpha", "{{.Id}} {{.State.StartedAt}}");
+        let id = inspect("alpha", "{{.Id}} {{.State.StartedAt}}");
         // Plaintext config: refused, naming the key, never echoing the value.
         withAgents([agent("alpha", { secrets: { GH_TOKEN: PLAIN } }), agents[1]], () => {
             const r = stack.up();
@@ -596,6 +596,18 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
             assert.equal(u2.code, 0, u2.out);
             assert.equal(sshOk(alias("alpha"), "cat /run/secrets/GH_TOKEN"), VALUE2);
             assert.equal(inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), id);
+            // The host's copy is root's, 0600, in memory; the daemon's secrets watcher runs.
+            assert.equal(hostOk(H, "stat -c '%U %a' /run/containai/secrets/containai-docker; findmnt -no FSTYPE -T /run/containai/secrets; " +
+                "systemctl is-active containai-docker-secrets.service"), "root 600\ntmpfs\nactive");
+            // A restart empties the agent's /run: the watcher puts the file back, with no Pulumi run.
+            hostOk(H, `${D} restart alpha >/dev/null`);
+            hostOk(H, `${D} exec alpha timeout 120 systemctl is-system-running --wait >/dev/null || true
+                for _ in $(seq 1 240); do ${D} exec alpha test -f /run/secrets/GH_TOKEN && break; sleep 0.5; done`);
+            assert.equal(hostOk(H, `${D} exec alpha sh -c 'cat /run/secrets/GH_TOKEN; echo; stat -c "%U %a" /run/secrets/GH_TOKEN'`), `${VALUE2}\nagent 400`);
+            assert.notEqual(inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), id, "the container was restarted");
+            id = inspect("alpha", "{{.Id}} {{.State.StartedAt}}");
+            const restarted = stack.preview("--refresh", "--expect-no-changes");
+            assert.equal(restarted.code, 0, restarted.out);
             // Removed inside the agent: drift; up puts it back.
             hostOk(H, `${D} exec alpha rm /run/secrets/GH_TOKEN`);
             const audit = stack.driftReportedThenRestored(/agents-containai-docker-secrets/);
@@ -609,6 +621,8 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         assert.equal(u.code, 0, u.out);
         assert.equal(sshOk(alias("alpha"), "ls -A /run/secrets 2>/dev/null | wc -l"), "0");
         assert.equal(inspect("alpha", "{{.Id}} {{.State.StartedAt}}"), id);
+        assert.equal(hostOk(H, "for f in /run/containai/secrets/containai-docker /etc/systemd/system/containai-docker-secrets.service " +
+            "/usr/local/libexec/containai/containai-docker-secrets-watch; do [ ! -e $f ] || echo $f; done"), "", "the watcher and the host's copy are gone");
     });
 
     it("a long HOME (/home/firstname.lastname): the docker provider's control sockets still fit, nothing is replaced", () => {

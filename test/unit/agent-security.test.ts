@@ -14,7 +14,7 @@ import { agentSecretLines, agentSourceLines, CONTROL_DIR_MAX, sshControlDir } fr
 import { generateHostKey, hostKeyProblem } from "../../components/agent/hostkeys";
 import { AGENT_DATA_LAYOUT, dataLayoutOf, hostKeyId, hostKeyProvider } from "../../components/agent/providers";
 import { renderOperatorSshConfig } from "../../components/render/ssh";
-import { renderEgress } from "../../components/render/daemon";
+import { renderEgress, renderSecretsWatchUnit } from "../../components/render/daemon";
 import { mountViolations } from "../../policy/rules";
 import { engineAddress, recordRun } from "../../components/runs";
 import { CONTAINER_TYPE, dockerTarget, pendingCreates } from "../../fleet/pending";
@@ -463,6 +463,80 @@ describe("agent security: secrets as files", () => {
         assert.deepEqual(ok.problems, []);
         assert.deepEqual(ok.config.agents[0].secrets, { GH_TOKEN: "v" });
         assert.equal(agentSecretLines(ok.config.agents), `alpha alpha 1000 GH_TOKEN ${Buffer.from("v").toString("base64")}`);
+    });
+});
+
+describe("agent security: the secrets watcher (host-scripts/secrets-watch.sh, real bash and files; docker is a TEST DOUBLE)", () => {
+    const WATCH = path.join(projectRoot(), "host-scripts", "secrets-watch.sh");
+    const VALUE = "v4lue-never-shown\nsecond line";
+    /**
+     * A TEST DOUBLE of the docker CLI, as the watcher uses it: `inspect` says a
+     * container runs when its name is in $FAKE/running; `exec ... C sh -c S _ ...`
+     * runs S with /run/secrets standing for $FAKE/C; `events` reads the FIFO $FAKE/ev.
+     * (The real CLI, dockerd and an agent's tmpfs: test/lab/agents.test.ts.)
+     */
+    function withFake(fn: (fake: string, env: NodeJS.ProcessEnv, store: string) => void): void {
+        assert.equal(os.userInfo().uid, 0, "needs root (chown to the agent's uid)");
+        const fake = fs.mkdtempSync(path.join(os.tmpdir(), "containai-secrets-"));
+        try {
+            fs.mkdirSync(path.join(fake, "bin"));
+            fs.writeFileSync(path.join(fake, "bin", "docker"), `#!/usr/bin/env bash
+set -euo pipefail
+shift 2
+case "$1" in
+  inspect) if grep -qx -- "\${!#}" "$FAKE/running" 2>/dev/null; then echo true; else echo false; fi ;;
+  exec) shift; while [[ $1 == -* ]]; do if [ "$1" = -u ]; then shift 2; else shift; fi; done
+        c=$1; shift 3; s=$1; shift; exec sh -c "\${s//"/run/secrets"/$FAKE/$c}" "$@" ;;
+  events) exec cat "$FAKE/ev" ;;
+  *) echo "docker double: $*" >&2; exit 2 ;;
+esac
+`, { mode: 0o755 });
+            fs.writeFileSync(path.join(fake, "running"), "ca\n");
+            const env = { ...process.env, FAKE: fake, PATH: `${path.join(fake, "bin")}:${process.env.PATH}` };
+            fn(fake, env, path.join(fake, "store"));
+        } finally {
+            fs.rmSync(fake, { recursive: true, force: true });
+        }
+    }
+    const line = (agent: string, c: string, name: string, v: string): string => `${agent} ${c} 1000 ${name} ${Buffer.from(v).toString("base64")}`;
+    const files = (dir: string): string => spawnSync("bash", ["-c", `cd "$1" && for f in $(ls -A | sort); do echo "$f $(stat -c '%u %a' "$f") $(sha256sum < "$f" | cut -c1-8)"; done`, "_", dir], { encoding: "utf8" }).stdout;
+    const sha8 = (v: string): string => spawnSync("sha256sum", { input: v, encoding: "utf8" }).stdout.slice(0, 8);
+
+    it("deliver: each file the agent user's, 0400, exact bytes; files no longer configured pruned; a stopped agent fails, naming it, never a value", () => withFake((fake, env, store) => {
+        fs.writeFileSync(store, [line("a", "ca", "GH_TOKEN", VALUE), line("a", "ca", "OLD", "x"), line("b", "cb", "K", "y")].join("\n") + "\n");
+        const r = spawnSync("bash", [WATCH, "deliver", "/s.sock", store], { env, encoding: "utf8" });
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, /agent b: its container is not running, so its secrets cannot be delivered; run `pulumi up --refresh`/);
+        assert.doesNotMatch(r.stdout + r.stderr, /v4lue|djRsdWU/);
+        assert.equal(files(path.join(fake, "ca")), `.containai-managed 0 400 ${sha8("GH_TOKEN\nOLD\n")}\nGH_TOKEN 1000 400 ${sha8(VALUE)}\nOLD 1000 400 ${sha8("x")}\n`);
+        fs.writeFileSync(store, line("a", "ca", "GH_TOKEN", VALUE) + "\n");
+        const again = spawnSync("bash", [WATCH, "deliver", "/s.sock", store], { env, encoding: "utf8" });
+        assert.equal(again.status, 0, again.stderr);
+        assert.equal(files(path.join(fake, "ca")), `.containai-managed 0 400 ${sha8("GH_TOKEN\n")}\nGH_TOKEN 1000 400 ${sha8(VALUE)}\n`);
+    }));
+
+    it("watch: a pass over the running agents, then each agent again when its container starts; exits when the event stream ends", () => withFake((fake, env, store) => {
+        fs.writeFileSync(store, [line("a", "ca", "GH_TOKEN", VALUE), line("b", "cb", "K", "y")].join("\n") + "\n");
+        // Events, once the first pass has written a's file: a start of something
+        // not ours, then of cb (now running), then the stream ends.
+        const script = `set -e; mkfifo "$FAKE/ev"; ( exec 3>"$FAKE/ev"; while [ ! -f "$FAKE/ca/GH_TOKEN" ]; do sleep 0.1; done
+            echo unrelated >&3; echo cb >> "$FAKE/running"; echo cb >&3 ) &
+            bash "$1" watch /s.sock "$2"`;
+        const r = spawnSync("bash", ["-c", script, "_", WATCH, store], { env, encoding: "utf8", timeout: 300_000 });
+        assert.equal(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stderr, /secrets-watch: the event stream of \/s\.sock ended/);
+        assert.equal(files(path.join(fake, "ca")), `.containai-managed 0 400 ${sha8("GH_TOKEN\n")}\nGH_TOKEN 1000 400 ${sha8(VALUE)}\n`);
+        assert.equal(files(path.join(fake, "cb")), `.containai-managed 0 400 ${sha8("K\n")}\nK 1000 400 ${sha8("y")}\n`, "delivered on cb's start event");
+        assert.doesNotMatch(r.stdout + r.stderr, /v4lue/);
+    }));
+
+    it("its unit follows the daemon and never gives up restarting", () => {
+        const unit = renderSecretsWatchUnit({ name: "containai-docker", socket: "/var/run/containai-docker.sock" });
+        matchSnapshot("secrets-watch.service", unit);
+        assert.match(unit, /^ExecStart=\/usr\/local\/libexec\/containai\/containai-docker-secrets-watch watch \/var\/run\/containai-docker\.sock \/run\/containai\/secrets\/containai-docker$/m);
+        assert.match(unit, /^PartOf=containai-docker\.service$/m);
+        assert.match(unit, /^StartLimitIntervalSec=0$/m);
+        assert.match(unit, /^Restart=always$/m);
     });
 });
 
