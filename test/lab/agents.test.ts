@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { checkoutStackFiles, DOUBLE_DIR, ensureLab, hostOk, LAB_DIR, lab, labConfig, labPort, labSysbox, onHost, previousProgram, Result, ROOT, Stack } from "./harness";
+import { BROKEN_HOSTKEY, BROKEN_HOSTKEY_PUB } from "../helpers";
 import { describe, it, before, after } from "mocha";
 
 describe("lab e2e: agents (host 3)", () => {
@@ -646,6 +647,38 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         assert.equal(q.code, 0, q.out);
     });
 
+    it("a stack holding a host key OpenSSH cannot load (as ssh2 made 1 in ~300): preview shows it replaced; up gives beta a new key, its sshd starts, ssh connects pinned; its data kept", () => {
+        // The broken key put into state, as a stack made before the key check holds it.
+        const exported = stack.pulumi("stack", "export", "--show-secrets");
+        assert.equal(exported.code, 0, exported.out);
+        const state = JSON.parse(exported.out) as { deployment: { resources: { urn: string; outputs?: Record<string, unknown> }[] } };
+        const res = state.deployment.resources.find((r) => r.urn.endsWith("::agents-beta-hostkey"));
+        assert.ok(res?.outputs, "beta's host key resource in state");
+        const old = res.outputs.publicKey as string;
+        res.outputs.privateKey = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(BROKEN_HOSTKEY) };
+        res.outputs.publicKey = BROKEN_HOSTKEY_PUB;
+        const file = path.join(stack.dir, "broken-key-state.json");
+        fs.writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
+        const imported = stack.pulumi("stack", "import", "--file", file);
+        fs.rmSync(file);
+        assert.equal(imported.code, 0, imported.out);
+        hostOk(H, `${D} exec beta sh -c 'echo kept > /home/agent/key-test.txt'`);
+        const p = stack.preview();
+        assert.equal(p.code, 0, p.out);
+        assert.match(p.out, /\+-\s+\S+\s+agents-beta-hostkey\s+replace/);
+        assert.doesNotMatch(p.out, /agents-alpha-hostkey/, "alpha's sound key is left alone");
+        const u = stack.up();
+        assert.equal(u.code, 0, u.out);
+        const now = access().beta.hostKey;
+        assert.notEqual(now, old.split(/\s+/).slice(0, 2).join(" "), "a new key");
+        assert.notEqual(now, BROKEN_HOSTKEY_PUB);
+        assert.equal(sshOk(alias("beta"), "cat ~/key-test.txt"), "kept", "ssh with StrictHostKeyChecking against the new pinned key; home kept");
+        // A new key records the current data layout: the re-created container keeps inner containerd on volumes too.
+        assert.match(hostOk(H, `${D} inspect -f '{{range .Mounts}}{{.Name}} {{end}}' beta`), /containai-beta-containerd/);
+        const q = stack.preview("--refresh", "--expect-no-changes");
+        assert.equal(q.code, 0, q.out);
+    });
+
     it("a killed up (SIGKILL of the CLI mid-create): recover stops only this stack's leftovers and removes the container state never recorded, keeping its volumes; the next up converges", async () => {
         const before = containers();
         // Decoys recover must leave alone: a leftover of another stack's dead run, and a live run's plugin.
@@ -716,7 +749,10 @@ new docker.Container("bad", { name: "bad", image: "x:1", privileged: true, runti
         assert.equal(hostOk(H, "ls /var/lib/containai-docker/containers | wc -l"), "0", "no container left");
         assert.equal(hostOk(H, "test -e /etc/ssh/sshd_config.d/containai-infra.conf && echo kept || echo gone"), "gone", "our sshd drop-in removed");
         assert.equal(hostOk(H, "sshd -T | awk '$1 == \"maxsessions\" {print $2}'"), "10", "sshd back to its default");
-        assert.equal(hostOk(H, "ls /var/lib/containai-docker/volumes | grep -c '^containai-'"), "4", "four agent volumes kept");
+        // alpha's two (born under data layout 1); beta's four: its replaced host key put it on layout 2 (inner containerd on volumes).
+        assert.equal(hostOk(H, "ls /var/lib/containai-docker/volumes | grep '^containai-' | sort | paste -sd' '"),
+            "containai-alpha-docker containai-alpha-home containai-beta-containerd containai-beta-docker containai-beta-home containai-beta-snapshots",
+            "every agent volume kept");
         assert.equal(hostOk(H, "cat /var/lib/containai-docker/volumes/containai-alpha-home/_data/data.txt"), "home");
         assert.equal(hostOk(H, "cat /var/lib/containai/workspaces/alpha/w.txt"), "ws");
         assert.deepEqual(fs.readdirSync(path.join(sshDir, "containai.d")), []);

@@ -18,7 +18,7 @@ import { renderEgress, renderSecretsWatchUnit } from "../../components/render/da
 import { mountViolations } from "../../policy/rules";
 import { engineAddress, recordRun } from "../../components/runs";
 import { CONTAINER_TYPE, dockerTarget, pendingCreates } from "../../fleet/pending";
-import { matchSnapshot, projectRoot } from "../helpers";
+import { BROKEN_HOSTKEY as BROKEN, BROKEN_HOSTKEY_PUB as BROKEN_PUB, matchSnapshot, projectRoot } from "../helpers";
 
 const SSH = { host: "10.0.0.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==", privateKeyFile: "/k" };
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1c3RpZ2tleQ==";
@@ -291,18 +291,6 @@ describe("agent security: authorized_keys with OpenSSH options", () => {
 });
 
 describe("agent security: generated host keys load in OpenSSH", () => {
-    // A key ssh2 1.17 generated here (a throwaway test key): its public key began with a zero byte, which
-    // ssh2 dropped (31 bytes), so OpenSSH refuses it ("error in libcrypto"; sshd: "no hostkeys available").
-    const BROKEN = [
-        "-----BEGIN OPENSSH PRIVATE KEY-----",
-        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMgAAAAtz",
-        "c2gtZWQyNTUxOQAAAB/YHoeGFkw8p4zCTzFqVTutl2qeQyo60/pDR/keuWGzAAAA",
-        "iPEMeYLxDHmCAAAAC3NzaC1lZDI1NTE5AAAAH9geh4YWTDynjMJPMWpVO62Xap5D",
-        "KjrT+kNH+R65YbMAAAA/zDJULzLVr9zJWMeCH9IbythwSnERq2IwzePDmCDDRLbY",
-        "HoeGFkw8p4zCTzFqVTutl2qeQyo60/pDR/keuWGzAAAAAWMBAgMEBQY=",
-        "-----END OPENSSH PRIVATE KEY-----", ""].join("\n");
-    const BROKEN_PUB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAH9geh4YWTDynjMJPMWpVO62Xap5DKjrT+kNH+R65YbM";
-
     it("a key with a short public half is found, and real OpenSSH agrees", () => {
         assert.match(hostKeyProblem(BROKEN, BROKEN_PUB) ?? "", /32-byte/);
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "containai-hk-"));
