@@ -74,11 +74,18 @@ function hostStack(): Promise<Outputs> {
     }
     const host = new ContainAIHost("host", { config, connection, sysbox });
     // Agents start once the host's health check passed (daemons converged and answering).
-    return registered(host.preflight).then(() => import("./components/agent")).then(({ Agents }) => {
+    return registered(host.preflight).then(() => Promise.all([import("./components/agent"), import("./components/backup")]))
+        .then(([{ Agents }, { AgentBackups }]) => {
         const agents = new Agents("agents", {
             config, connection, facts: host.preflight.facts, hostReady: host.health.id,
         });
+        // Backups once the agents' containers and volumes exist.
+        const backups = config.backup && config.agents.length > 0 ? new AgentBackups("backup", {
+            connection, backup: config.backup, agents: config.agents, daemons: config.daemons, after: [agents],
+        }) : undefined;
         return {
+            /** Per agent: its last backup ("ok", or failed/late and why). */
+            ...(backups ? { backups: backups.status } : {}),
             sysboxVersion: host.sysbox.version,
             daemons: pulumi.output(host.daemons.map((d) => ({ unit: d.unit, socket: d.socket }))),
             contexts: pulumi.output(host.contexts.map((c) => c.endpoint)),

@@ -7,7 +7,7 @@ import type { Connection } from "../host/remote";
 import { checkConfig, checkReleaseStack, ConfigError, ConfigProblem, HostConfig, NS, RawConfig, ReleaseConfig, SshConfig } from "./schema";
 import { expandHome, publicKeyProblem } from "./checks";
 
-const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "operator", "release", "fleet"];
+const KEYS: (keyof RawConfig)[] = ["ssh", "capacity", "engine", "sysbox", "daemons", "agents", "operator", "release", "fleet", "backup"];
 
 export { expandHome };
 

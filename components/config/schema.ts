@@ -13,6 +13,8 @@ import { expandDevcontainers } from "../devcontainer/expand";
 export { NS, ConfigProblem, parseCpus, parseMemory } from "./collect";
 export { AgentConfig, AgentMount, AgentPort, OperatorConfig, RESERVED_SSH_PORTS, SSH_PORT_MAX, SSH_PORT_MIN } from "./agents";
 import { AgentConfig, OperatorConfig, validateAgents, validateOperator } from "./agents";
+export { BackupConfig, BackupInclude, BackupKeep } from "./backup";
+import { BackupConfig, validateBackup } from "./backup";
 import { absPath, bool, checkName, Collector, ConfigProblem, int, isObj, NS, parseCpus, parseMemory, positive, show, str, unknownKeys } from "./collect";
 
 /** Upstream sysbox-ce releases we know the checksums of. */
@@ -148,6 +150,8 @@ export interface HostConfig {
     release?: ReleaseConfig;
     /** The stack's rollout group (npm run rollout -- --group <group>). */
     fleet: { group?: string };
+    /** The agents' backups (restic, on a schedule); unset: none. */
+    backup?: BackupConfig;
 }
 
 /** The raw stack config values (each a top-level key under `containai:`). */
@@ -162,6 +166,7 @@ export interface RawConfig {
     release?: unknown;
     /** Read by the rollout command (fleet/rollout.ts), validated here. */
     fleet?: unknown;
+    backup?: unknown;
 }
 
 
@@ -692,10 +697,11 @@ export function checkConfig(raw: RawConfig, secretKeys: ReadonlySet<string> = ne
         .map((a) => (dc.specs.has(a.name) ? { ...a, devcontainer: dc.specs.get(a.name) } : a));
     const operator = validateOperator(c, raw.operator);
     const fleet = validateFleet(c, raw.fleet);
+    const backup = validateBackup(c, raw.backup, secretKeys.has(`${NS}:backup`));
     if (raw.release !== undefined) {
         c.add("release", "belongs in a release stack of its own (containai:release and no containai:ssh); " +
             "this host stack can consume it with sysbox.source release and sysbox.release.stack <that stack> (docs/sysbox-builds.md)");
     }
     const release = validateRelease(new Collector(), raw.release, secretKeys);
-    return { config: { ssh, capacity, engine, sysbox, daemons, agents, operator, release, fleet }, problems: c.problems, warnings: c.warnings };
+    return { config: { ssh, capacity, engine, sysbox, daemons, agents, operator, release, fleet, backup }, problems: c.problems, warnings: c.warnings };
 }

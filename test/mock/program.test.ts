@@ -439,6 +439,28 @@ describe("program graph (mocks)", () => {
             assert.ok(!regs.some((r) => r.name === "agents-operator-ssh"));
         });
 
+        it("backups: one host step after the agents, its env (the password) secret; none without containai:backup", async () => {
+            const backup = { repository: "s3:https://s3.example/b/r", password: "pw-mock", env: { AWS_SECRET_ACCESS_KEY: "k" } };
+            const { regs, seen, error } = await runProgram({ ssh, agents: agentsCfg, backup }, ["containai:backup"]);
+            assert.equal(error, undefined, String(error));
+            assert.ok(regs.some((r) => r.type === "containai:backup:AgentBackups" && r.name === "backup"));
+            const step = regs.find((r) => r.name === "backup-restic");
+            assert.ok(step, "backup-restic registered");
+            assert.equal(seen.find((x) => x.name === "backup-restic")?.parent, "AgentBackups");
+            assert.deepEqual(step.inputs.desired, { setup: "ok", "alpha.backup": "ok", "beta.backup": "ok" });
+            const env = seen.find((x) => x.name === "backup-restic")?.props.env;
+            assert.ok(pulumi.Output.isInstance(env), "env is an Output");
+            assert.equal(await (env as any).isSecret, true, "the env (the password) is secret");
+            const text = await new Promise<Record<string, string>>((ok) => (env as pulumi.Output<Record<string, string>>).apply(ok));
+            assert.match(text.AGENTS_TEXT, /^alpha \/var\/run\/containai-docker\.sock alpha \/var\/lib\/containai\/workspaces\/alpha containai-alpha-home 0$/m);
+            assert.match(text.ENV_TEXT, /^RESTIC_PASSWORD=pw-mock$/m);
+            // After the agents: it depends on the agents component.
+            const deps = (seen.find((x) => x.name === "backup-restic")?.opts?.dependsOn ?? []) as pulumi.Resource[];
+            assert.ok(deps.length > 0, "dependsOn the agents");
+            const plain = await runProgram({ ssh, agents: agentsCfg });
+            assert.deepEqual(plain.regs.filter((r) => /backup/.test(r.name)).map((r) => r.name), []);
+        });
+
         it("no agents: nothing agent-related is registered", async () => {
             const { regs } = await runProgram({ ssh: baseSsh }, ["containai:ssh"]);
             assert.deepEqual(regs.filter((r) => /docker:|containai:agent:Agent$|ssh-ports/.test(r.type + r.name)).map((r) => r.name), []);

@@ -11,7 +11,7 @@ import { describe, it } from "mocha";
 describe("host scripts (real bash)", () => {
     /** Scripts installed on the host as files of their own (not sent with lib.sh). */
     // Files of their own, not sent with lib.sh: on the host, or in an agent image built from a devcontainer.json.
-    const INSTALLED = ["bridge-network.sh", "rootfs-guard.sh", "secrets-watch.sh", "devcontainer-setup.sh", "devcontainer-lifecycle.sh"];
+    const INSTALLED = ["bridge-network.sh", "rootfs-guard.sh", "secrets-watch.sh", "backup.sh", "devcontainer-setup.sh", "devcontainer-lifecycle.sh"];
 
     it("every host script is strict bash and carries lib.sh when sent", () => {
         const dir = path.join(projectRoot(), "host-scripts");

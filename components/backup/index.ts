@@ -1,0 +1,2 @@
+// The agents' backups (restic) and their status.
+export * from "./backup";
