@@ -12,7 +12,11 @@ host_lock
 
 systemd-analyze calendar "$SCHEDULE" >/dev/null 2>&1 \
   || die "containai:backup.schedule: systemd does not read \"$SCHEDULE\" as a calendar expression (systemd-analyze calendar); e.g. daily, hourly, *-*-* 03:00; nothing was changed"
-command -v restic >/dev/null 2>&1 || apt_install restic
+# restic backs up and restores; rsync puts a restore in place (sysbox depends on it too).
+pkgs=()
+command -v restic >/dev/null 2>&1 || pkgs+=(restic)
+command -v rsync >/dev/null 2>&1 || pkgs+=(rsync)
+[ "${#pkgs[@]}" -eq 0 ] || apt_install "${pkgs[@]}"
 
 mkdir -p "$CONF" "$STATE"
 chmod 0700 "$CONF"

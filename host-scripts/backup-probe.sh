@@ -8,6 +8,7 @@
 [ -n "${CONTAINAI_LIB:-}" ] || . "$(dirname "$0")/lib.sh"
 w=""
 command -v restic >/dev/null 2>&1 || w="$w restic not installed"
+command -v rsync >/dev/null 2>&1 || w="$w rsync not installed"
 cmp -s <(printf '%s' "$TOOL") "$TOOL_PATH" 2>/dev/null || w="$w $TOOL_PATH changed"
 cmp -s <(printf '%s' "$ENV_TEXT") "$CONF/env" 2>/dev/null || w="$w $CONF/env changed"
 [ "$(stat -c '%u %a' "$CONF/env" 2>/dev/null)" = "0 600" ] || w="$w $CONF/env not root 0600"

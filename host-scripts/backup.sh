@@ -145,8 +145,17 @@ status() {
   done < "$CONF/agents"
 }
 
+# Restore through a staging directory, never straight into place: the data
+# is the agent's, and so may be a snapshot's tree and whatever the agent left
+# where it is written (a symlink where the snapshot has a directory would
+# make restic write through it, outside the agent's data). restic writes into
+# a fresh root-only directory; rsync then copies each of the agent's data
+# roots into place, replacing a symlink on the way instead of following it
+# (no --keep-dirlinks). The roots themselves are checked on every up
+# (workspaces) or are the daemon's (volumes). The download happens while
+# the agent runs; it is stopped only for the copy.
 restore() {   # agent [snapshot] [path]
-  local agent=$1 snap=${2:-latest} only=${3:-} line sock container running p
+  local agent=$1 snap=${2:-latest} only=${3:-} line sock container running p stage
   local -a paths inc=()
   line=$(agent_line "$agent")
   [ -n "$line" ] || die "agent $agent is not backed up on this host (not in $CONF/agents)"
@@ -159,18 +168,32 @@ restore() {   # agent [snapshot] [path]
     || die "no snapshot $snap of agent $agent in $RESTIC_REPOSITORY (containai-backup snapshots $agent)"
   mapfile -t paths < <(agent_paths "$line")
   if [ -n "$only" ]; then
+    if ! [[ "$only" =~ ^(/[^/]+)+$ ]] || [[ "$only/" =~ /\.\.?/ ]]; then die "$only: give a path in its normal form (no ., .. or //)"; fi
     for p in "${paths[@]}"; do case "$only/" in "$p"/*) inc=(--include "$only") ;; esac; done
     [ "${#inc[@]}" -gt 0 ] || die "$only is not inside agent $agent's data: ${paths[*]}"
   else
     for p in "${paths[@]}"; do inc+=(--include "$p"); done
+  fi
+  stage="$STATE/restore.$agent"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  chmod 0700 "$stage"
+  say "restoring snapshot $snap of agent $agent into $stage: ${inc[*]}"
+  if ! restic restore "$snap" --tag "agent=$agent" --target "$stage" "${inc[@]}"; then
+    rm -rf "$stage"
+    die "restic restore failed; nothing was changed and the agent was not stopped"
   fi
   running=$(docker -H "unix://$sock" inspect -f '{{.State.Running}}' "$container" 2>/dev/null || echo missing)
   if [ "$running" = true ]; then
     say "stopping agent $agent"
     docker -H "unix://$sock" stop "$container" >/dev/null
   fi
-  say "restoring snapshot $snap of agent $agent: ${inc[*]}"
-  restic restore "$snap" --tag "agent=$agent" --target / "${inc[@]}" || { say "restore failed; the agent stays stopped"; exit 1; }
+  for p in "${paths[@]}"; do
+    [ -e "$stage$p" ] || continue
+    rsync -aH --numeric-ids "$stage$p/" "$p/" \
+      || { say "copying $p into place failed; the agent stays stopped, the restored files are in $stage"; exit 1; }
+  done
+  rm -rf "$stage"
   if [ "$running" = true ]; then
     say "starting agent $agent"
     docker -H "unix://$sock" start "$container" >/dev/null

@@ -4,7 +4,7 @@
 # packages, shellcheck) so it runs on a fresh clone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/install-deps.sh apt shellcheck util-linux git openssh-client restic
+bash scripts/install-deps.sh apt shellcheck util-linux git openssh-client restic rsync
 bash scripts/install-deps.sh npm
 CONTAINAI_ACTIONLINT=$(bash scripts/install-deps.sh actionlint)
 export CONTAINAI_ACTIONLINT

@@ -167,6 +167,29 @@ esac
         assert.equal(fs.readFileSync(path.join(t, "calls"), "utf8"), calls, "not stopped");
     }));
 
+    it("restore never writes through a symlink the agent left where the snapshot has a directory or a file (staged, then rsync replaces the link)", () => withHost((t, run) => {
+        fs.mkdirSync(path.join(t, "ws", "a"));
+        fs.writeFileSync(path.join(t, "ws", "a", "f"), "from the snapshot\n");
+        fs.writeFileSync(path.join(t, "ws", "notes.md"), "notes\n");
+        assert.equal(run("run").code, 0);
+        // The agent (root inside, the workspace ID-mapped) plants links to the host's files before asking for a restore.
+        fs.mkdirSync(path.join(t, "outside"));
+        fs.writeFileSync(path.join(t, "outside", "victim"), "host file\n");
+        fs.rmSync(path.join(t, "ws", "a"), { recursive: true });
+        fs.symlinkSync(path.join(t, "outside"), path.join(t, "ws", "a"));
+        fs.rmSync(path.join(t, "ws", "notes.md"));
+        fs.symlinkSync(path.join(t, "outside", "victim"), path.join(t, "ws", "notes.md"));
+        const r = run("restore", "alpha");
+        assert.equal(r.code, 0, r.out);
+        assert.deepEqual(fs.readdirSync(path.join(t, "outside")), ["victim"], "nothing written outside the agent's data");
+        assert.equal(fs.readFileSync(path.join(t, "outside", "victim"), "utf8"), "host file\n");
+        assert.ok(fs.lstatSync(path.join(t, "ws", "a")).isDirectory(), "the link replaced by the snapshot's directory");
+        assert.equal(fs.readFileSync(path.join(t, "ws", "a", "f"), "utf8"), "from the snapshot\n");
+        assert.ok(fs.lstatSync(path.join(t, "ws", "notes.md")).isFile(), "the link replaced by the snapshot's file");
+        assert.equal(fs.existsSync(path.join(t, "state", "restore.alpha")), false, "the staging directory is removed");
+        assert.match(run("restore", "alpha", "latest", `${t}/ws/../outside`).out, /give a path in its normal form/);
+    }));
+
     it("retention: snapshots beyond keep are pruned", () => withHost((t, run) => {
         fs.writeFileSync(path.join(t, "ws", "f"), "1");
         for (let i = 0; i < 3; i++) {
