@@ -158,9 +158,18 @@ mkdir -p /var/lib/sysboxfs
 # 5. Services, then confirm the runtime reports the pinned version.
 systemctl daemon-reload
 systemctl enable sysbox.service >/dev/null 2>&1
-systemctl restart sysbox.service
+# sysbox-mgr or sysbox-fs can fail their first start right after the old
+# ones stopped ("A dependency job for sysbox.service failed", seen once in
+# the lab on an upgrade with running agents): try three times, saying why.
+why() { journalctl -u sysbox-mgr.service -u sysbox-fs.service -u sysbox.service -n "$1" --no-pager 2>&1 | tail -n "$1"; }
+for attempt in 1 2 3; do
+  systemctl restart sysbox.service 2>/dev/null && break
+  warn "sysbox: sysbox.service did not start (attempt $attempt of 3): $(why 4 | tr '\n' ' ')"
+  systemctl reset-failed sysbox.service sysbox-mgr.service sysbox-fs.service 2>/dev/null || true
+  sleep 3
+done
 for _ in $(seq 1 30); do systemctl is-active --quiet sysbox.service && break; sleep 1; done
-systemctl is-active --quiet sysbox.service || die "sysbox.service did not become active: $(journalctl -u sysbox.service -n 20 --no-pager 2>&1 | tail -n 20)"
+systemctl is-active --quiet sysbox.service || die "sysbox.service did not become active: $(why 20)"
 now=$(installed_version || true)
 [ "$now" = "$SYSBOX_VERSION" ] || die "sysbox-runc --version reports '$now', expected $SYSBOX_VERSION"
 write_text "$state/version" "$SYSBOX_VERSION
