@@ -22,6 +22,9 @@ cmd=${1:?deliver or watch}
 SOCKET=${2:?socket}
 STORE=${3:?store}
 dk() { docker -H "unix://$SOCKET" "$@"; }
+# The container of agent $1 in the store's text $2; whether container $1 runs.
+container_of() { printf '%s\n' "$2" | awk -v a="$1" '$1 == a {print $2; exit}'; }
+runs() { [ "$(dk inspect --type container -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
 
 # The helpers that run inside the agent (as root there): write one file, or prune.
 # shellcheck disable=SC2016 # expanded inside the agent
@@ -39,8 +42,8 @@ prune='set -eu; d=/run/secrets; [ -d "$d" ] || exit 0; m="$d/.containai-managed"
 deliver_agent() {   # agent lines
   local agent=$1 lines=$2 container a uid name b64
   local -a names=()
-  container=$(printf '%s\n' "$lines" | awk -v a="$agent" '$1 == a {print $2; exit}')
-  if [ "$(dk inspect --type container -f '{{.State.Running}}' "$container" 2>/dev/null)" != true ]; then
+  container=$(container_of "$agent" "$lines")
+  if ! runs "$container"; then
     echo "agent $agent: its container is not running, so its secrets cannot be delivered; run \`pulumi up --refresh\`" >&2
     return 1
   fi
@@ -73,9 +76,7 @@ deliver_all() {   # strict(1|0)
   lines=$(cat "$STORE")
   for agent in $(agents_in "$lines"); do
     if [ "$1" = 1 ]; then deliver_agent "$agent" "$lines" || rc=1
-    elif [ "$(dk inspect --type container -f '{{.State.Running}}' \
-      "$(printf '%s\n' "$lines" | awk -v a="$agent" '$1 == a {print $2; exit}')" 2>/dev/null)" = true ]; then
-      deliver_agent "$agent" "$lines" || true
+    elif runs "$(container_of "$agent" "$lines")"; then deliver_agent "$agent" "$lines" || true
     fi
   done
   return "$rc"
